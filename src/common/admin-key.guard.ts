@@ -1,0 +1,41 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { AppConfig } from '../config/app-config';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Compares two secrets in time that does not depend on where they differ. */
+export function secretsMatch(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * `Authorization: Bearer <ADMIN_API_KEY>` on every admin route. While
+ * ADMIN_API_KEY is unset the admin API refuses every call.
+ */
+@Injectable()
+export class AdminKeyGuard implements CanActivate {
+  constructor(private readonly config: AppConfig) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const expected = this.config.adminApiKey;
+    if (!expected) {
+      throw new UnauthorizedException(
+        'The admin API is disabled: set ADMIN_API_KEY to enable it',
+      );
+    }
+    const header = context.switchToHttp().getRequest<FastifyRequest>()
+      .headers.authorization;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!match || !secretsMatch(match[1], expected)) {
+      throw new UnauthorizedException('Missing or invalid admin API key');
+    }
+    return true;
+  }
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from './domain.error';
+
+export interface ErrorBody {
+  success: false;
+  message: string;
+  data: null;
+  errors?: string[];
+  errorId?: string;
+}
+
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+const isFastifyClientError = (error: unknown): error is FastifyLikeError =>
+  typeof error === 'object' &&
+  error !== null &&
+  typeof (error as FastifyLikeError).statusCode === 'number' &&
+  (error as FastifyLikeError).statusCode! >= 400 &&
+  (error as FastifyLikeError).statusCode! < 500 &&
+  typeof (error as FastifyLikeError).code === 'string' &&
+  (error as FastifyLikeError).code!.startsWith('FST_');
+
+const FASTIFY_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'Request body is too large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported content type',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'Request body is empty',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'Request body is not valid JSON',
+};
+
+/**
+ * Turns every error into the `{ success: false, message }` envelope. Client
+ * errors keep their status and message; anything unexpected becomes a 500
+ * with an error id that is also in the log, and no stack trace leaves the
+ * server.
+ */
+export function toErrorResponse(
+  error: unknown,
+  logger: Logger,
+  context: { method?: string; url?: string },
+): { status: number; body: ErrorBody } {
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    let message = error.message;
+    let errors: string[] | undefined;
+    if (typeof response === 'object' && response !== null) {
+      const raw = (response as { message?: unknown }).message;
+      if (Array.isArray(raw)) {
+        errors = raw.map(String);
+        message = `Validation failed: ${errors.join('; ')}`;
+      } else if (typeof raw === 'string') {
+        message = raw;
+      }
+    }
+    if (status >= 500) {
+      return serverError(error, logger, context, status);
+    }
+    return {
+      status,
+      body: { success: false, message, data: null, ...(errors && { errors }) },
+    };
+  }
+  if (error instanceof DomainError && error.status < 500) {
+    return {
+      status: error.status,
+      body: { success: false, message: error.message, data: null },
+    };
+  }
+  if (isFastifyClientError(error)) {
+    return {
+      status: error.statusCode!,
+      body: {
+        success: false,
+        message: FASTIFY_MESSAGES[error.code!] ?? error.message ?? 'Bad request',
+        data: null,
+      },
+    };
+  }
+  return serverError(error, logger, context, HttpStatus.INTERNAL_SERVER_ERROR);
+}
+
+function serverError(
+  error: unknown,
+  logger: Logger,
+  context: { method?: string; url?: string },
+  status: number,
+): { status: number; body: ErrorBody } {
+  const errorId = randomUUID();
+  logger.error(
+    {
+      errorId,
+      method: context.method,
+      url: context.url,
+      err: error instanceof Error ? error : new Error(String(error)),
+    },
+    `unhandled error ${errorId}`,
+  );
+  const message =
+    error instanceof DomainError
+      ? error.message
+      : status === 503
+        ? 'Service temporarily unavailable'
+        : 'Internal server error';
+  return {
+    status,
+    body: { success: false, message: `${message} (error id ${errorId})`, data: null, errorId },
+  };
+}
+
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(AllExceptionsFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { status, body } = toErrorResponse(exception, this.logger, {
+      method: request?.method,
+      url: request?.url,
+    });
+    void reply.status(status).send(body);
+  }
+}

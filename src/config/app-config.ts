@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { EnvironmentVariables } from './env.schema';
+
+export interface ServerConfig {
+  port: number;
+  nodeEnv: 'development' | 'production' | 'test';
+  logLevel: string;
+  isProduction: boolean;
+}
+
+export interface LlmConfig {
+  apiKey: string | null;
+  model: string;
+  baseUrl: string | null;
+  timeoutMs: number;
+  maxRetries: number;
+  systemPrompt: string | null;
+  businessName: string;
+  fallbackMessage: string;
+}
+
+export interface WhatsappConfig {
+  phoneNumberId: string | null;
+  businessAccountId: string | null;
+  accessToken: string | null;
+  verifyToken: string | null;
+  appSecret: string | null;
+  apiBaseUrl: string;
+  apiVersion: string;
+}
+
+export interface ConversationConfig {
+  sessionTimeoutMs: number;
+  contextMessages: number;
+  maxMessageLength: number;
+  replyDebounceMs: number;
+  turnsPerMinute: number;
+}
+
+export interface DatabaseConfig {
+  url: string | null;
+  dataDir: string;
+  poolSize: number;
+}
+
+/**
+ * The validated configuration, injected as a typed object. Modules take the
+ * slice they need (`config.llm`, `config.whatsapp`, ...).
+ */
+export class AppConfig {
+  readonly server: ServerConfig;
+  readonly llm: LlmConfig;
+  readonly whatsapp: WhatsappConfig;
+  readonly conversation: ConversationConfig;
+  readonly database: DatabaseConfig;
+  readonly adminApiKey: string | null;
+  readonly redisUrl: string | null;
+
+  constructor(env: EnvironmentVariables) {
+    this.server = {
+      port: env.PORT,
+      nodeEnv: env.NODE_ENV,
+      logLevel: env.LOG_LEVEL,
+      isProduction: env.NODE_ENV === 'production',
+    };
+    this.llm = {
+      apiKey: env.OPENAI_API_KEY ?? null,
+      model: env.OPENAI_MODEL,
+      baseUrl: env.OPENAI_BASE_URL ?? null,
+      timeoutMs: env.LLM_TIMEOUT_MS,
+      maxRetries: env.LLM_MAX_RETRIES,
+      systemPrompt:
+        env.SYSTEM_PROMPT ??
+        (env.SYSTEM_PROMPT_FILE
+          ? readFileSync(env.SYSTEM_PROMPT_FILE, 'utf8').trim() || null
+          : null),
+      businessName: env.BUSINESS_NAME,
+      fallbackMessage: env.FALLBACK_MESSAGE,
+    };
+    this.whatsapp = {
+      phoneNumberId: env.WHATSAPP_PHONE_NUMBER_ID ?? null,
+      businessAccountId: env.WHATSAPP_BUSINESS_ACCOUNT_ID ?? null,
+      accessToken: env.WHATSAPP_ACCESS_TOKEN ?? null,
+      verifyToken: env.WHATSAPP_WEBHOOK_VERIFY_TOKEN ?? null,
+      appSecret: env.WHATSAPP_APP_SECRET ?? null,
+      apiBaseUrl: env.WHATSAPP_API_BASE_URL.replace(/\/+$/, ''),
+      apiVersion: env.WHATSAPP_API_VERSION,
+    };
+    this.conversation = {
+      sessionTimeoutMs: Math.round(env.SESSION_TIMEOUT_MINUTES * 60_000),
+      contextMessages: env.CONTEXT_MESSAGES,
+      maxMessageLength: env.MAX_MESSAGE_LENGTH,
+      replyDebounceMs: env.REPLY_DEBOUNCE_MS,
+      turnsPerMinute: env.CUSTOMER_TURNS_PER_MINUTE,
+    };
+    this.database = {
+      url: env.DATABASE_URL ?? null,
+      dataDir: env.DATA_DIR,
+      poolSize: env.DATABASE_POOL_SIZE,
+    };
+    this.adminApiKey = env.ADMIN_API_KEY ?? null;
+    this.redisUrl = env.REDIS_URL ?? null;
+  }
+
+  get whatsappConfigured(): boolean {
+    return Boolean(this.whatsapp.phoneNumberId && this.whatsapp.accessToken);
+  }
+
+  get llmConfigured(): boolean {
+    return this.llm.apiKey !== null;
+  }
+}

@@ -1,0 +1,193 @@
+import 'reflect-metadata';
+import { Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsPositive,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export const LOG_LEVELS = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+] as const;
+
+export const DEFAULT_FALLBACK_MESSAGE =
+  "Sorry, I can't answer right now. Please try again in a few minutes.";
+
+/** Empty strings in .env files mean "not set". */
+const emptyToUndefined = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+/**
+ * Every environment variable the service reads, with its default. Validated
+ * once at boot (see validate-env.ts); the rest of the code receives the typed
+ * slices of AppConfig and never reads process.env.
+ */
+export class EnvironmentVariables {
+  // --- server
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT: number = 3001;
+
+  @IsIn(NODE_ENVS)
+  NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  // --- LLM
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  OPENAI_API_KEY?: string;
+
+  @IsString()
+  @MinLength(1)
+  OPENAI_MODEL: string = 'gpt-4.1-mini';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true })
+  OPENAI_BASE_URL?: string;
+
+  @IsInt()
+  @Min(100)
+  LLM_TIMEOUT_MS: number = 20000;
+
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  LLM_MAX_RETRIES: number = 2;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  SYSTEM_PROMPT?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  SYSTEM_PROMPT_FILE?: string;
+
+  @IsString()
+  @MinLength(1)
+  BUSINESS_NAME: string = 'ClariOps';
+
+  @IsString()
+  @MinLength(1)
+  FALLBACK_MESSAGE: string = DEFAULT_FALLBACK_MESSAGE;
+
+  // --- WhatsApp Cloud API
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^\d+$/, { message: 'WHATSAPP_PHONE_NUMBER_ID must be digits' })
+  WHATSAPP_PHONE_NUMBER_ID?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^\d+$/, {
+    message: 'WHATSAPP_BUSINESS_ACCOUNT_ID must be digits',
+  })
+  WHATSAPP_BUSINESS_ACCOUNT_ID?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WHATSAPP_ACCESS_TOKEN?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WHATSAPP_WEBHOOK_VERIFY_TOKEN?: string;
+
+  @Transform(emptyToUndefined)
+  @ValidateIf(
+    (env: EnvironmentVariables) =>
+      env.NODE_ENV === 'production' || env.WHATSAPP_APP_SECRET !== undefined,
+  )
+  @IsString({
+    message:
+      'WHATSAPP_APP_SECRET is required when NODE_ENV=production (it verifies X-Hub-Signature-256)',
+  })
+  @MinLength(1)
+  WHATSAPP_APP_SECRET?: string;
+
+  @IsUrl({ require_tld: false, require_protocol: true })
+  WHATSAPP_API_BASE_URL: string = 'https://graph.facebook.com';
+
+  @Matches(/^v\d+\.\d+$/, {
+    message: 'WHATSAPP_API_VERSION must look like v25.0',
+  })
+  WHATSAPP_API_VERSION: string = 'v25.0';
+
+  // --- sessions and replies
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  SESSION_TIMEOUT_MINUTES: number = 30;
+
+  @IsInt()
+  @Min(0)
+  @Max(200)
+  CONTEXT_MESSAGES: number = 10;
+
+  @IsInt()
+  @Min(20)
+  @Max(4096)
+  MAX_MESSAGE_LENGTH: number = 4096;
+
+  @IsInt()
+  @Min(0)
+  @Max(60000)
+  REPLY_DEBOUNCE_MS: number = 1000;
+
+  @IsInt()
+  @Min(1)
+  CUSTOMER_TURNS_PER_MINUTE: number = 6;
+
+  // --- admin API
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'ADMIN_API_KEY must be at least 16 characters' })
+  ADMIN_API_KEY?: string;
+
+  // --- storage and queue
+  @IsString()
+  @MinLength(1)
+  DATA_DIR: string = './data';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, {
+    message: 'DATABASE_URL must start with postgres:// or postgresql://',
+  })
+  DATABASE_URL?: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_SIZE: number = 10;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^rediss?:\/\//, {
+    message: 'REDIS_URL must start with redis:// or rediss://',
+  })
+  REDIS_URL?: string;
+}

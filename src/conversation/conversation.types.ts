@@ -1,0 +1,103 @@
+import type {
+  ConversationState,
+  MessageAuthor,
+  MessageDirection,
+  MessageStatus,
+  StoredError,
+} from '../database/schema';
+
+export type {
+  ConversationState,
+  MessageAuthor,
+  MessageDirection,
+  MessageStatus,
+  StoredError,
+};
+
+export type ReplyAction = 'llm' | 'media-notice' | 'none';
+
+export interface Conversation {
+  id: string;
+  customerWaId: string;
+  customerName: string | null;
+  state: ConversationState;
+  stateReason: string | null;
+  stateChangedAt: Date;
+  handoffUntil: Date | null;
+  startedAt: Date;
+  lastActivityAt: Date;
+}
+
+export interface Message {
+  id: number;
+  conversationId: string;
+  direction: MessageDirection;
+  author: MessageAuthor;
+  wamid: string | null;
+  kind: string;
+  text: string | null;
+  mediaId: string | null;
+  status: MessageStatus;
+  error: StoredError | null;
+  sentAt: Date;
+  answeredAt: Date | null;
+  replyAction: ReplyAction | null;
+  turnKey: string | null;
+  chunkIndex: number | null;
+}
+
+/** An inbound message as the webhook parsed it. */
+export interface InboundMessageInput {
+  wamid: string;
+  customerWaId: string;
+  customerName: string | null;
+  timestamp: Date;
+  kind: string;
+  text: string | null;
+  mediaId: string | null;
+  reply: ReplyAction;
+  raw: unknown;
+}
+
+export interface StatusUpdateInput {
+  wamid: string;
+  status: string;
+  timestamp: Date;
+  error: StoredError | null;
+  raw: unknown;
+}
+
+export interface WebhookErrorInput {
+  phoneNumberId: string | null;
+  code: number | null;
+  title: string | null;
+  message: string | null;
+  details: string | null;
+  raw: unknown;
+}
+
+/** Everything one or more webhooks carried, stored in one transaction. */
+export interface IngestBatch {
+  messages: InboundMessageInput[];
+  statuses: StatusUpdateInput[];
+  errors: WebhookErrorInput[];
+}
+
+export interface IngestResult {
+  /** Messages stored for the first time (re-deliveries excluded). */
+  stored: number;
+  duplicates: number;
+  /** Conversations that got messages a turn must answer. */
+  conversationsToAnswer: string[];
+}
+
+/** A message a turn or an operator is about to send. */
+export interface OutboundDraft {
+  author: Exclude<MessageAuthor, 'customer'>;
+  text: string;
+  llm?: {
+    model: string;
+    promptTokens: number | null;
+    completionTokens: number | null;
+  };
+}

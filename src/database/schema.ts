@@ -1,0 +1,157 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+export type ConversationState = 'active' | 'handoff' | 'expired';
+export type MessageDirection = 'inbound' | 'outbound';
+/** Who wrote a message: the customer, the LLM, the fallback text, a fixed notice, or an operator. */
+export type MessageAuthor =
+  | 'customer'
+  | 'bot'
+  | 'fallback'
+  | 'notice'
+  | 'operator';
+/**
+ * Inbound: `received`. Outbound: `pending` (recorded, not sent yet), `sending`
+ * (handed to the Graph API), then Meta's `sent` < `delivered` < `read`
+ * (`played` for voice), or `failed` (final).
+ */
+export type MessageStatus =
+  | 'received'
+  | 'pending'
+  | 'sending'
+  | 'sent'
+  | 'delivered'
+  | 'read'
+  | 'played'
+  | 'failed';
+
+export interface StoredError {
+  code: number | string | null;
+  title: string | null;
+  message: string | null;
+  details: string | null;
+}
+
+const createdAt = () =>
+  timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    customerWaId: text('customer_wa_id').notNull(),
+    customerName: text('customer_name'),
+    state: text('state').$type<ConversationState>().notNull().default('active'),
+    stateReason: text('state_reason'),
+    stateChangedAt: timestamp('state_changed_at', { withTimezone: true })
+      .notNull()
+      .defaultNow(),
+    handoffUntil: timestamp('handoff_until', { withTimezone: true }),
+    startedAt: timestamp('started_at', { withTimezone: true })
+      .notNull()
+      .defaultNow(),
+    lastActivityAt: timestamp('last_activity_at', { withTimezone: true })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [
+    // At most one open conversation per customer: concurrent ingests cannot
+    // open two.
+    uniqueIndex('conversations_open_customer_uq')
+      .on(t.customerWaId)
+      .where(sql`${t.state} <> 'expired'`),
+    index('conversations_customer_idx').on(t.customerWaId, t.startedAt),
+    index('conversations_state_activity_idx').on(t.state, t.lastActivityAt),
+  ],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    direction: text('direction').$type<MessageDirection>().notNull(),
+    author: text('author').$type<MessageAuthor>().notNull(),
+    wamid: text('wamid'),
+    kind: text('kind').notNull(),
+    text: text('text'),
+    mediaId: text('media_id'),
+    raw: jsonb('raw'),
+    status: text('status').$type<MessageStatus>().notNull(),
+    error: jsonb('error').$type<StoredError>(),
+    /** Meta's timestamp for inbound messages; the creation time for outbound ones. */
+    sentAt: timestamp('sent_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+    statusUpdatedAt: timestamp('status_updated_at', { withTimezone: true }),
+    /** Inbound: when a turn (or ingest, for kinds that get no reply) settled it. */
+    answeredAt: timestamp('answered_at', { withTimezone: true }),
+    /** Inbound: 'llm' | 'media-notice' | 'none'. */
+    replyAction: text('reply_action'),
+    /** Outbound: the turn that produced it and its place in the reply; unique so a re-run records nothing new. */
+    turnKey: text('turn_key'),
+    chunkIndex: smallint('chunk_index'),
+    attempts: integer('attempts').notNull().default(0),
+    llmModel: text('llm_model'),
+    promptTokens: integer('prompt_tokens'),
+    completionTokens: integer('completion_tokens'),
+  },
+  (t) => [
+    uniqueIndex('messages_wamid_uq').on(t.wamid),
+    uniqueIndex('messages_turn_chunk_uq').on(t.turnKey, t.chunkIndex),
+    index('messages_conversation_idx').on(t.conversationId, t.sentAt, t.id),
+    index('messages_unanswered_idx')
+      .on(t.conversationId, t.sentAt)
+      .where(sql`${t.direction} = 'inbound' and ${t.answeredAt} is null`),
+    index('messages_unsent_idx')
+      .on(t.conversationId, t.id)
+      .where(sql`${t.status} in ('pending', 'sending')`),
+  ],
+);
+
+/**
+ * Every status Meta reported, deduplicated on (wamid, status). A status can
+ * arrive before the send that created the wamid has been recorded; the
+ * message's status is then taken from here when the wamid is stored.
+ */
+export const statusEvents = pgTable(
+  'status_events',
+  {
+    wamid: text('wamid').notNull(),
+    status: text('status').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    error: jsonb('error').$type<StoredError>(),
+    raw: jsonb('raw'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('status_events_wamid_status_uq').on(t.wamid, t.status)],
+);
+
+/** `value.errors[]` of a webhook: account- or system-level problems Meta reports. */
+export const webhookErrors = pgTable('webhook_errors', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  phoneNumberId: text('phone_number_id'),
+  code: integer('code'),
+  title: text('title'),
+  message: text('message'),
+  details: text('details'),
+  raw: jsonb('raw'),
+  createdAt: createdAt(),
+});
+
+export const schema = { conversations, messages, statusEvents, webhookErrors };
+
+export type ConversationRow = typeof conversations.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;
