@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   CanActivate,
   ExecutionContext,
@@ -7,13 +6,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/app-config';
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
-/** Compares two secrets in time that does not depend on where they differ. */
-export function secretsMatch(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
-}
+import { secretsMatch } from './secrets';
 
 /**
  * `Authorization: Bearer <ADMIN_API_KEY>` on every admin route. While

@@ -17,6 +17,7 @@ export interface LlmConfig {
   systemPrompt: string | null;
   businessName: string;
   fallbackMessage: string;
+  mediaReplyMessage: string;
 }
 
 export interface WhatsappConfig {
@@ -27,6 +28,9 @@ export interface WhatsappConfig {
   appSecret: string | null;
   apiBaseUrl: string;
   apiVersion: string;
+  sendMaxAttempts: number;
+  retryBaseMs: number;
+  httpTimeoutMs: number;
 }
 
 export interface ConversationConfig {
@@ -76,6 +80,7 @@ export class AppConfig {
           : null),
       businessName: env.BUSINESS_NAME,
       fallbackMessage: env.FALLBACK_MESSAGE,
+      mediaReplyMessage: env.MEDIA_REPLY_MESSAGE,
     };
     this.whatsapp = {
       phoneNumberId: env.WHATSAPP_PHONE_NUMBER_ID ?? null,
@@ -85,6 +90,9 @@ export class AppConfig {
       appSecret: env.WHATSAPP_APP_SECRET ?? null,
       apiBaseUrl: env.WHATSAPP_API_BASE_URL.replace(/\/+$/, ''),
       apiVersion: env.WHATSAPP_API_VERSION,
+      sendMaxAttempts: env.WHATSAPP_SEND_MAX_ATTEMPTS,
+      retryBaseMs: env.WHATSAPP_RETRY_BASE_MS,
+      httpTimeoutMs: env.WHATSAPP_HTTP_TIMEOUT_MS,
     };
     this.conversation = {
       sessionTimeoutMs: Math.round(env.SESSION_TIMEOUT_MINUTES * 60_000),

@@ -29,6 +29,9 @@ export const LOG_LEVELS = [
 export const DEFAULT_FALLBACK_MESSAGE =
   "Sorry, I can't answer right now. Please try again in a few minutes.";
 
+export const DEFAULT_MEDIA_REPLY_MESSAGE =
+  'Thanks! I can only read text messages for now. Could you tell me in words what you need?';
+
 /** Empty strings in .env files mean "not set". */
 const emptyToUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
@@ -93,6 +96,10 @@ export class EnvironmentVariables {
   @MinLength(1)
   FALLBACK_MESSAGE: string = DEFAULT_FALLBACK_MESSAGE;
 
+  @IsString()
+  @MinLength(1)
+  MEDIA_REPLY_MESSAGE: string = DEFAULT_MEDIA_REPLY_MESSAGE;
+
   // --- WhatsApp Cloud API
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -135,6 +142,19 @@ export class EnvironmentVariables {
     message: 'WHATSAPP_API_VERSION must look like v25.0',
   })
   WHATSAPP_API_VERSION: string = 'v25.0';
+
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  WHATSAPP_SEND_MAX_ATTEMPTS: number = 5;
+
+  @IsInt()
+  @Min(1)
+  WHATSAPP_RETRY_BASE_MS: number = 1000;
+
+  @IsInt()
+  @Min(100)
+  WHATSAPP_HTTP_TIMEOUT_MS: number = 15000;
 
   // --- sessions and replies
   @IsNumber({ allowNaN: false, allowInfinity: false })

@@ -1,0 +1,48 @@
+import { GroupCommitter } from './group-committer';
+
+describe('GroupCommitter', () => {
+  it('writes items submitted together in one batch', async () => {
+    const batches: number[][] = [];
+    const committer = new GroupCommitter(async (items: number[]) => {
+      batches.push(items);
+      return items.length;
+    });
+    const results = await Promise.all([1, 2, 3].map((n) => committer.submit(n)));
+    expect(batches).toEqual([[1, 2, 3]]);
+    expect(results).toEqual([3, 3, 3]);
+  });
+
+  it('gathers what arrives during a write into the next batch', async () => {
+    const batches: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const committer = new GroupCommitter(async (items: number[]) => {
+      batches.push(items);
+      if (batches.length === 1) await gate;
+    });
+    const first = committer.submit(1);
+    await new Promise((r) => setImmediate(r));
+    const later = [2, 3, 4].map((n) => committer.submit(n));
+    release();
+    await Promise.all([first, ...later]);
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('caps the batch size', async () => {
+    const sizes: number[] = [];
+    const committer = new GroupCommitter(async (items: number[]) => {
+      sizes.push(items.length);
+    }, 2);
+    await Promise.all([1, 2, 3, 4, 5].map((n) => committer.submit(n)));
+    expect(sizes).toEqual([2, 2, 1]);
+  });
+
+  it('fails only the item that cannot be written when a batch fails', async () => {
+    const committer = new GroupCommitter(async (items: number[]) => {
+      if (items.includes(13)) throw new Error('poison');
+      return 'ok';
+    });
+    const outcomes = await Promise.allSettled([1, 13, 2].map((n) => committer.submit(n)));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  });
+});

@@ -1,0 +1,85 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DomainError } from '../common/domain.error';
+import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { ConversationRepository } from './conversation.repository';
+import { IngestBatch, IngestResult } from './conversation.types';
+import { GroupCommitter } from './group-committer';
+import { TurnQueue } from './turn.queue';
+
+interface Submission {
+  batch: IngestBatch;
+  correlationId?: string;
+}
+
+/**
+ * Stores what webhooks carry before they are acknowledged. Webhooks that
+ * arrive together share one transaction; once it commits, a turn is
+ * scheduled for every conversation that got something to answer.
+ */
+@Injectable()
+export class IngestService {
+  private readonly logger = new Logger(IngestService.name);
+  private readonly committer = new GroupCommitter<Submission, IngestResult>(
+    (items) => this.write(items),
+  );
+
+  constructor(
+    private readonly repository: ConversationRepository,
+    private readonly queue: TurnQueue,
+    private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async ingest(batch: IngestBatch, correlationId?: string): Promise<IngestResult> {
+    if (batch.messages.length + batch.statuses.length + batch.errors.length === 0) {
+      return { stored: 0, duplicates: 0, conversationsToAnswer: [] };
+    }
+    try {
+      return await this.committer.submit({ batch, correlationId });
+    } catch (error) {
+      this.logger.error(
+        { err: error, correlationId },
+        'could not store webhook events; answering 503 so that Meta delivers them again',
+      );
+      throw new DomainError(
+        'Events could not be stored; please retry',
+        'storage-unavailable',
+        503,
+      );
+    }
+  }
+
+  private async write(items: Submission[]): Promise<IngestResult> {
+    const merged: IngestBatch = {
+      messages: items.flatMap((i) => i.batch.messages),
+      statuses: items.flatMap((i) => i.batch.statuses),
+      errors: items.flatMap((i) => i.batch.errors),
+    };
+    const result = await this.repository.ingest(
+      merged,
+      new Date(),
+      this.config.conversation.sessionTimeoutMs,
+    );
+    this.metrics.webhookEvents.inc({ type: 'message' }, result.stored);
+    this.metrics.webhookEvents.inc({ type: 'duplicate' }, result.duplicates);
+    this.metrics.webhookEvents.inc({ type: 'status' }, merged.statuses.length);
+    this.metrics.webhookEvents.inc({ type: 'error' }, merged.errors.length);
+    for (const error of merged.errors) {
+      this.logger.warn(
+        { code: error.code, title: error.title, details: error.details },
+        'Meta reported an account or system error',
+      );
+    }
+    const correlationId = items.find((i) => i.correlationId)?.correlationId;
+    await Promise.all(
+      result.conversationsToAnswer.map((id) =>
+        this.queue.schedule(id, { correlationId }).catch((error: unknown) => {
+          // Stored and acknowledged: the periodic sweep will pick it up.
+          this.logger.error({ err: error, conversationId: id }, 'could not schedule a turn');
+        }),
+      ),
+    );
+    return result;
+  }
+}

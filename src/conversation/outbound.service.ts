@@ -1,0 +1,83 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { maskPhoneNumber } from '../common/phone-number';
+import { MetricsService } from '../metrics/metrics.service';
+import { WhatsappClient } from '../whatsapp/whatsapp.client';
+import { WhatsappSendError } from '../whatsapp/whatsapp-send.error';
+import { ConversationRepository } from './conversation.repository';
+import { Conversation, Message, StoredError } from './conversation.types';
+
+export interface DeliveryReport {
+  sent: Message[];
+  failed: Array<{ message: Message; error: WhatsappSendError }>;
+}
+
+const toStoredError = (error: WhatsappSendError): StoredError => ({
+  code: error.code ?? error.kind,
+  title: error.kind,
+  message: error.message,
+  details: error.details,
+});
+
+/**
+ * Hands a conversation's recorded-but-unsent messages to WhatsApp, in order.
+ * Each message is marked `sending` first and gets its wamid after; a
+ * permanent failure fails it and the rest of that reply, with the error
+ * stored, so no retry storm follows.
+ */
+@Injectable()
+export class OutboundService {
+  private readonly logger = new Logger(OutboundService.name);
+
+  constructor(
+    private readonly repository: ConversationRepository,
+    private readonly whatsapp: WhatsappClient,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async sendUnsent(conversation: Conversation): Promise<DeliveryReport> {
+    const report: DeliveryReport = { sent: [], failed: [] };
+    const unsent = await this.repository.getUnsent(conversation.id);
+    let failedTurn: { key: string | null; error: WhatsappSendError } | null = null;
+    for (const message of unsent) {
+      if (message.status === 'sending') {
+        // The process stopped while this one was with the Graph API. Meta has
+        // no idempotency key, so we cannot know; a repeat beats silence.
+        this.logger.warn(
+          { messageId: message.id, conversationId: conversation.id },
+          'resending a message interrupted mid-send; the customer may see it twice',
+        );
+      }
+      if (failedTurn && failedTurn.key === message.turnKey) {
+        await this.fail(message, failedTurn.error, report);
+        continue;
+      }
+      await this.repository.markSending(message.id, new Date());
+      try {
+        const result = await this.whatsapp.sendText(conversation.customerWaId, message.text ?? '');
+        await this.repository.markSent(message.id, result.wamid, new Date());
+        this.metrics.messagesSent.inc({ author: message.author });
+        report.sent.push({ ...message, wamid: result.wamid, status: 'sent' });
+      } catch (error) {
+        if (!(error instanceof WhatsappSendError)) throw error;
+        this.logger.error(
+          {
+            code: error.code,
+            kind: error.kind,
+            messageId: message.id,
+            to: maskPhoneNumber(conversation.customerWaId),
+          },
+          `message not sent: ${error.message}`,
+        );
+        failedTurn = { key: message.turnKey, error };
+        await this.fail(message, error, report);
+      }
+    }
+    return report;
+  }
+
+  private async fail(message: Message, error: WhatsappSendError, report: DeliveryReport) {
+    await this.repository.markFailed(message.id, toStoredError(error), new Date());
+    this.metrics.sendFailures.inc({ code: String(error.code ?? error.kind) });
+    report.failed.push({ message, error });
+  }
+}

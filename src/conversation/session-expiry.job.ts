@@ -1,0 +1,51 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { AppConfig } from '../config/app-config';
+import { ConversationRepository } from './conversation.repository';
+
+const JOB = 'session-expiry';
+
+/**
+ * Marks conversations idle for SESSION_TIMEOUT_MINUTES expired. Runs every
+ * quarter of the timeout (between 1 s and 60 s). Ingest checks idleness too,
+ * so correctness never waits for this job.
+ */
+@Injectable()
+export class SessionExpiryJob implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SessionExpiryJob.name);
+  private running = false;
+
+  constructor(
+    private readonly repository: ConversationRepository,
+    private readonly scheduler: SchedulerRegistry,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap() {
+    const timeout = this.config.conversation.sessionTimeoutMs;
+    const every = Math.min(60_000, Math.max(1000, Math.floor(timeout / 4)));
+    const interval = setInterval(() => void this.expire(), every);
+    interval.unref();
+    this.scheduler.addInterval(JOB, interval);
+  }
+
+  onApplicationShutdown() {
+    if (this.scheduler.doesExist('interval', JOB)) this.scheduler.deleteInterval(JOB);
+  }
+
+  async expire(now = new Date()): Promise<number> {
+    if (this.running) return 0;
+    this.running = true;
+    try {
+      const cutoff = new Date(now.getTime() - this.config.conversation.sessionTimeoutMs);
+      const expired = await this.repository.expireIdle(cutoff, now);
+      if (expired > 0) this.logger.log({ expired }, 'expired idle conversations');
+      return expired;
+    } catch (error) {
+      this.logger.error({ err: error }, 'session expiry failed; will try again');
+      return 0;
+    } finally {
+      this.running = false;
+    }
+  }
+}

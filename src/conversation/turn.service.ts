@@ -1,0 +1,179 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { maskPhoneNumber } from '../common/phone-number';
+import { AppConfig } from '../config/app-config';
+import { buildPrompt, PromptEntry } from '../llm/build-prompt';
+import { LlmError, LlmProvider } from '../llm/llm.provider';
+import { MetricsService } from '../metrics/metrics.service';
+import { splitMessage } from '../whatsapp/split-message';
+import { WhatsappClient } from '../whatsapp/whatsapp.client';
+import { ConversationRepository } from './conversation.repository';
+import { Conversation, Message, OutboundDraft } from './conversation.types';
+import { OutboundService } from './outbound.service';
+
+export interface TurnOutcome {
+  status: 'replied' | 'idle' | 'paused' | 'throttled' | 'raced' | 'missing';
+  /** Run the conversation again after this long (flood control). */
+  retryAfterMs?: number;
+}
+
+const FLOOD_WINDOW_MS = 60_000;
+
+const MEDIA_LABELS: Record<string, string> = {
+  image: 'an image',
+  video: 'a video',
+  audio: 'an audio message',
+  document: 'a document',
+  sticker: 'a sticker',
+};
+
+/** How a stored message reads in the prompt. */
+export function toPromptEntry(message: Message): PromptEntry {
+  if (message.direction === 'outbound') {
+    return { from: 'business', text: message.text ?? '' };
+  }
+  if (message.replyAction === 'media-notice') {
+    const what = MEDIA_LABELS[message.kind] ?? `a ${message.kind}`;
+    const caption = message.text ? ` with the caption: ${message.text}` : '';
+    return { from: 'customer', text: `[The customer sent ${what}${caption}]` };
+  }
+  return { from: 'customer', text: message.text ?? '' };
+}
+
+/**
+ * One turn of a conversation: answer every unanswered inbound message with
+ * one reply. The reply is recorded together with marking the messages
+ * answered, before anything is sent, so running a turn twice sends nothing
+ * twice; unsent messages from an interrupted turn go out first.
+ */
+@Injectable()
+export class TurnService {
+  private readonly logger = new Logger(TurnService.name);
+
+  constructor(
+    private readonly repository: ConversationRepository,
+    private readonly llm: LlmProvider,
+    private readonly whatsapp: WhatsappClient,
+    private readonly outbound: OutboundService,
+    private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async run(conversationId: string, correlationId?: string): Promise<TurnOutcome> {
+    const started = Date.now();
+    const conversation = await this.repository.getConversation(conversationId);
+    if (!conversation) return { status: 'missing' };
+    const log = {
+      conversationId,
+      correlationId,
+      customer: maskPhoneNumber(conversation.customerWaId),
+    };
+
+    await this.outbound.sendUnsent(conversation);
+    const unanswered = await this.repository.getUnanswered(conversationId);
+    if (unanswered.length === 0) return { status: 'idle' };
+    if (conversation.state === 'handoff') {
+      return { status: 'paused' };
+    }
+
+    const wait = await this.floodWait(conversation);
+    if (wait > 0) {
+      this.logger.log({ ...log, waitMs: wait }, 'customer reached the turn limit; answering later');
+      this.metrics.turns.inc({ outcome: 'throttled' });
+      return { status: 'throttled', retryAfterMs: wait };
+    }
+
+    const newest = unanswered[unanswered.length - 1];
+    if (newest.wamid) void this.whatsapp.markRead(newest.wamid, true);
+
+    const drafts = await this.compose(conversation, unanswered, log);
+    const turnKey = `${conversationId}:${newest.id}`;
+    const recorded = await this.repository.recordReply(
+      conversationId,
+      unanswered.map((m) => m.id),
+      turnKey,
+      drafts,
+      new Date(),
+    );
+    if (!recorded) {
+      this.metrics.turns.inc({ outcome: 'raced' });
+      return { status: 'raced' };
+    }
+    const report = await this.outbound.sendUnsent(conversation);
+    this.metrics.turns.inc({ outcome: drafts[0]?.author ?? 'none' });
+    this.metrics.turnSeconds.observe((Date.now() - started) / 1000);
+    this.logger.log(
+      {
+        ...log,
+        turnKey,
+        answered: unanswered.length,
+        author: drafts[0]?.author,
+        chunks: drafts.length,
+        sent: report.sent.length,
+        failed: report.failed.length,
+      },
+      'turn done',
+    );
+    return { status: 'replied' };
+  }
+
+  private async floodWait(conversation: Conversation): Promise<number> {
+    const limit = this.config.conversation.turnsPerMinute;
+    const now = Date.now();
+    const times = await this.repository.recentTurnTimes(
+      conversation.customerWaId,
+      new Date(now - FLOOD_WINDOW_MS),
+    );
+    if (times.length < limit) return 0;
+    const oldestCounted = times[times.length - limit].getTime();
+    return Math.max(1, oldestCounted + FLOOD_WINDOW_MS - now);
+  }
+
+  private async compose(
+    conversation: Conversation,
+    unanswered: Message[],
+    log: object,
+  ): Promise<OutboundDraft[]> {
+    const settings = this.config.llm;
+    if (!unanswered.some((m) => m.replyAction === 'llm')) {
+      return [{ author: 'notice', text: settings.mediaReplyMessage }];
+    }
+    const history = await this.repository.getRecentMessages(
+      conversation.id,
+      this.config.conversation.contextMessages,
+      unanswered.map((m) => m.id),
+    );
+    const prompt = buildPrompt({
+      systemPrompt: settings.systemPrompt,
+      businessName: settings.businessName,
+      history: history.map(toPromptEntry),
+      newMessages: unanswered.map(toPromptEntry),
+    });
+    try {
+      const reply = await this.llm.complete(prompt);
+      this.metrics.llmTokens.inc({ kind: 'prompt' }, reply.promptTokens ?? 0);
+      this.metrics.llmTokens.inc({ kind: 'completion' }, reply.completionTokens ?? 0);
+      return splitMessage(reply.text, this.config.conversation.maxMessageLength).map(
+        (text, index): OutboundDraft => ({
+          author: 'bot',
+          text,
+          // Usage belongs to the reply as a whole: recorded on its first chunk.
+          ...(index === 0 && {
+            llm: {
+              model: reply.model,
+              promptTokens: reply.promptTokens,
+              completionTokens: reply.completionTokens,
+            },
+          }),
+        }),
+      );
+    } catch (error) {
+      const reason = error instanceof LlmError ? error.reason : 'unexpected';
+      this.metrics.llmFailures.inc({ reason });
+      this.logger.error(
+        { ...log, reason, err: error instanceof LlmError ? undefined : error },
+        `LLM failed (${error instanceof Error ? error.message : String(error)}); sending the fallback text`,
+      );
+      return [{ author: 'fallback', text: settings.fallbackMessage }];
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import type { IngestBatch } from '../conversation/conversation.types';
+import type { ParsedWebhook } from './webhook-payload.parser';
+
+/**
+ * PostgreSQL cannot store U+0000 in text or jsonb; a payload carrying one
+ * must not poison the transaction it shares with other webhooks.
+ */
+export function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '') as T;
+  if (Array.isArray(value)) return value.map((v) => withoutNul(v)) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [withoutNul(k), withoutNul(v)]),
+    ) as T;
+  }
+  return value;
+}
+
+/** What the conversation module stores, from what the parser found. */
+export function toIngestBatch(parsed: ParsedWebhook): IngestBatch {
+  return withoutNul({
+    messages: parsed.messages.map((m) => ({
+      wamid: m.wamid,
+      customerWaId: m.customerId,
+      customerName: m.customerName,
+      timestamp: m.timestamp,
+      kind: m.kind,
+      text: m.text,
+      mediaId: m.mediaId,
+      reply: m.reply,
+      raw: m.raw,
+    })),
+    statuses: parsed.statuses.map((s) => ({
+      wamid: s.wamid,
+      status: s.status,
+      timestamp: s.timestamp,
+      error: s.error,
+      raw: s.raw,
+    })),
+    errors: parsed.errors.map((e) => ({
+      phoneNumberId: e.phoneNumberId,
+      code: e.code,
+      title: e.title,
+      message: e.message,
+      details: e.details,
+      raw: e.raw,
+    })),
+  });
+}

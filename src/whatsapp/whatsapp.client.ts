@@ -1,0 +1,19 @@
+export interface SendResult {
+  wamid: string;
+  /** The recipient's wa_id as Meta resolved it. */
+  waId: string | null;
+  /** Meta's response body, for callers that return it as-is. */
+  response: unknown;
+}
+
+/** Port: the WhatsApp Cloud API as the rest of the service needs it. */
+export abstract class WhatsappClient {
+  abstract readonly configured: boolean;
+  /**
+   * Sends a text message to a customer (wa_id digits). Retryable Graph errors
+   * are retried with backoff; rejects with a WhatsappSendError otherwise.
+   */
+  abstract sendText(waId: string, body: string): Promise<SendResult>;
+  /** Marks an inbound message read, optionally showing the typing indicator. One attempt. */
+  abstract markRead(wamid: string, typing: boolean): Promise<void>;
+}
