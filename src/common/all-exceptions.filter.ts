@@ -84,7 +84,8 @@ export function toErrorResponse(
       status: error.statusCode!,
       body: {
         success: false,
-        message: FASTIFY_MESSAGES[error.code!] ?? error.message ?? 'Bad request',
+        message:
+          FASTIFY_MESSAGES[error.code!] ?? error.message ?? 'Bad request',
         data: null,
       },
     };
@@ -116,7 +117,12 @@ function serverError(
         : 'Internal server error';
   return {
     status,
-    body: { success: false, message: `${message} (error id ${errorId})`, data: null, errorId },
+    body: {
+      success: false,
+      message: `${message} (error id ${errorId})`,
+      data: null,
+      errorId,
+    },
   };
 }
 

@@ -16,7 +16,10 @@ import { TurnService } from './turn.service';
 @Module({
   imports: [DatabaseModule, LlmModule, WhatsappModule, MetricsModule],
   providers: [
-    { provide: ConversationRepository, useClass: DrizzleConversationRepository },
+    {
+      provide: ConversationRepository,
+      useClass: DrizzleConversationRepository,
+    },
     { provide: TurnQueue, useClass: InProcessTurnQueue },
     IngestService,
     OutboundService,

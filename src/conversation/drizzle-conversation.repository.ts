@@ -113,7 +113,11 @@ export class DrizzleConversationRepository extends ConversationRepository {
     // One row per wamid, even when a batch holds the same message twice.
     const unique = [...new Map(inbound.map((m) => [m.wamid, m])).values()];
     if (unique.length === 0) {
-      return { stored: 0, duplicates: inbound.length, conversationsToAnswer: [] };
+      return {
+        stored: 0,
+        duplicates: inbound.length,
+        conversationsToAnswer: [],
+      };
     }
     const known = await tx
       .select({ wamid: messages.wamid })
@@ -127,12 +131,19 @@ export class DrizzleConversationRepository extends ConversationRepository {
     const knownSet = new Set(known.map((k) => k.wamid));
     const fresh = unique.filter((m) => !knownSet.has(m.wamid));
     if (fresh.length === 0) {
-      return { stored: 0, duplicates: inbound.length, conversationsToAnswer: [] };
+      return {
+        stored: 0,
+        duplicates: inbound.length,
+        conversationsToAnswer: [],
+      };
     }
 
     const customers = new Map<string, string | null>();
     for (const m of fresh) {
-      customers.set(m.customerWaId, m.customerName ?? customers.get(m.customerWaId) ?? null);
+      customers.set(
+        m.customerWaId,
+        m.customerName ?? customers.get(m.customerWaId) ?? null,
+      );
     }
     const customerIds = [...customers.keys()];
 
@@ -145,7 +156,10 @@ export class DrizzleConversationRepository extends ConversationRepository {
         and(
           inArray(conversations.customerWaId, customerIds),
           eq(conversations.state, 'active'),
-          lt(conversations.lastActivityAt, new Date(now.getTime() - sessionTimeoutMs)),
+          lt(
+            conversations.lastActivityAt,
+            new Date(now.getTime() - sessionTimeoutMs),
+          ),
         ),
       );
 
@@ -168,7 +182,10 @@ export class DrizzleConversationRepository extends ConversationRepository {
           lastActivityAt: now,
         },
       })
-      .returning({ id: conversations.id, customerWaId: conversations.customerWaId });
+      .returning({
+        id: conversations.id,
+        customerWaId: conversations.customerWaId,
+      });
     const conversationOf = new Map(open.map((c) => [c.customerWaId, c.id]));
 
     const inserted = await tx
@@ -197,7 +214,9 @@ export class DrizzleConversationRepository extends ConversationRepository {
       });
 
     const toAnswer = new Set(
-      inserted.filter((m) => m.replyAction !== 'none').map((m) => m.conversationId),
+      inserted
+        .filter((m) => m.replyAction !== 'none')
+        .map((m) => m.conversationId),
     );
     return {
       stored: inserted.length,
@@ -223,15 +242,29 @@ export class DrizzleConversationRepository extends ConversationRepository {
       .onConflictDoNothing();
     const wamids = [...new Set(statuses.map((s) => s.wamid))];
     const rows = await tx
-      .select({ id: messages.id, wamid: messages.wamid, status: messages.status, error: messages.error })
+      .select({
+        id: messages.id,
+        wamid: messages.wamid,
+        status: messages.status,
+        error: messages.error,
+      })
       .from(messages)
-      .where(and(inArray(messages.wamid, wamids), eq(messages.direction, 'outbound')))
+      .where(
+        and(
+          inArray(messages.wamid, wamids),
+          eq(messages.direction, 'outbound'),
+        ),
+      )
       .for('update');
     for (const row of rows) {
       const reported = statuses.filter((s) => s.wamid === row.wamid);
-      const status = settleStatus(row.status, reported.map((s) => s.status));
+      const status = settleStatus(
+        row.status,
+        reported.map((s) => s.status),
+      );
       if (status === row.status) continue;
-      const failure = reported.find((s) => s.status === 'failed')?.error ?? null;
+      const failure =
+        reported.find((s) => s.status === 'failed')?.error ?? null;
       await tx
         .update(messages)
         .set({
@@ -257,7 +290,7 @@ export class DrizzleConversationRepository extends ConversationRepository {
       .from(messages)
       .where(
         sql`(${messages.direction} = 'inbound' and ${messages.answeredAt} is null)
-          or ${messages.status} in ('pending')`,
+          or ${messages.status} in ('pending', 'sending')`,
       );
     return rows.map((r) => r.id);
   }
@@ -306,7 +339,9 @@ export class DrizzleConversationRepository extends ConversationRepository {
           eq(messages.conversationId, conversationId),
           sql`${messages.text} is not null`,
           ne(messages.status, 'failed'),
-          excludeIds.length > 0 ? notInArray(messages.id, excludeIds) : undefined,
+          excludeIds.length > 0
+            ? notInArray(messages.id, excludeIds)
+            : undefined,
         ),
       )
       .orderBy(desc(messages.sentAt), desc(messages.id))
@@ -321,47 +356,51 @@ export class DrizzleConversationRepository extends ConversationRepository {
     drafts: OutboundDraft[],
     now: Date,
   ): Promise<Message[] | null> {
-    return this.db.transaction(async (tx) => {
-      const settled = await tx
-        .update(messages)
-        .set({ answeredAt: now })
-        .where(and(inArray(messages.id, answeredIds), isNull(messages.answeredAt)))
-        .returning({ id: messages.id });
-      if (settled.length !== answeredIds.length) {
-        // Another turn got there first: undo and record nothing.
-        throw new AlreadyAnswered();
-      }
-      const rows =
-        drafts.length === 0
-          ? []
-          : await tx
-              .insert(messages)
-              .values(
-                drafts.map((d, index) => ({
-                  conversationId,
-                  direction: 'outbound' as const,
-                  author: d.author,
-                  kind: 'text',
-                  text: d.text,
-                  status: 'pending' as const,
-                  sentAt: now,
-                  turnKey,
-                  chunkIndex: index,
-                  llmModel: d.llm?.model ?? null,
-                  promptTokens: d.llm?.promptTokens ?? null,
-                  completionTokens: d.llm?.completionTokens ?? null,
-                })),
-              )
-              .returning();
-      await tx
-        .update(conversations)
-        .set({ lastActivityAt: now })
-        .where(eq(conversations.id, conversationId));
-      return rows.map(toMessage);
-    }).catch((error: unknown) => {
-      if (error instanceof AlreadyAnswered) return null;
-      throw error;
-    });
+    return this.db
+      .transaction(async (tx) => {
+        const settled = await tx
+          .update(messages)
+          .set({ answeredAt: now })
+          .where(
+            and(inArray(messages.id, answeredIds), isNull(messages.answeredAt)),
+          )
+          .returning({ id: messages.id });
+        if (settled.length !== answeredIds.length) {
+          // Another turn got there first: undo and record nothing.
+          throw new AlreadyAnswered();
+        }
+        const rows =
+          drafts.length === 0
+            ? []
+            : await tx
+                .insert(messages)
+                .values(
+                  drafts.map((d, index) => ({
+                    conversationId,
+                    direction: 'outbound' as const,
+                    author: d.author,
+                    kind: 'text',
+                    text: d.text,
+                    status: 'pending' as const,
+                    sentAt: now,
+                    turnKey,
+                    chunkIndex: index,
+                    llmModel: d.llm?.model ?? null,
+                    promptTokens: d.llm?.promptTokens ?? null,
+                    completionTokens: d.llm?.completionTokens ?? null,
+                  })),
+                )
+                .returning();
+        await tx
+          .update(conversations)
+          .set({ lastActivityAt: now })
+          .where(eq(conversations.id, conversationId));
+        return rows.map(toMessage);
+      })
+      .catch((error: unknown) => {
+        if (error instanceof AlreadyAnswered) return null;
+        throw error;
+      });
   }
 
   async markAnswered(ids: number[], now: Date): Promise<void> {
@@ -407,14 +446,20 @@ export class DrizzleConversationRepository extends ConversationRepository {
         .select({ status: statusEvents.status, error: statusEvents.error })
         .from(statusEvents)
         .where(eq(statusEvents.wamid, wamid));
-      const status = settleStatus(nextStatus('sending', 'sent'), events.map((e) => e.status));
+      const status = settleStatus(
+        nextStatus('sending', 'sent'),
+        events.map((e) => e.status),
+      );
       await tx
         .update(messages)
         .set({
           wamid,
           status,
           statusUpdatedAt: now,
-          error: status === 'failed' ? (events.find((e) => e.status === 'failed')?.error ?? null) : null,
+          error:
+            status === 'failed'
+              ? (events.find((e) => e.status === 'failed')?.error ?? null)
+              : null,
         })
         .where(eq(messages.id, messageId));
       await tx
@@ -429,7 +474,11 @@ export class DrizzleConversationRepository extends ConversationRepository {
     });
   }
 
-  async markFailed(messageId: number, error: StoredError, now: Date): Promise<void> {
+  async markFailed(
+    messageId: number,
+    error: StoredError,
+    now: Date,
+  ): Promise<void> {
     await this.db
       .update(messages)
       .set({ status: 'failed', error, statusUpdatedAt: now })
@@ -440,7 +489,12 @@ export class DrizzleConversationRepository extends ConversationRepository {
     const rows = await this.db
       .update(conversations)
       .set({ state: 'expired', stateReason: 'idle', stateChangedAt: now })
-      .where(and(eq(conversations.state, 'active'), lt(conversations.lastActivityAt, cutoff)))
+      .where(
+        and(
+          eq(conversations.state, 'active'),
+          lt(conversations.lastActivityAt, cutoff),
+        ),
+      )
       .returning({ id: conversations.id });
     return rows.length;
   }

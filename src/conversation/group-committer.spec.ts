@@ -7,7 +7,9 @@ describe('GroupCommitter', () => {
       batches.push(items);
       return items.length;
     });
-    const results = await Promise.all([1, 2, 3].map((n) => committer.submit(n)));
+    const results = await Promise.all(
+      [1, 2, 3].map((n) => committer.submit(n)),
+    );
     expect(batches).toEqual([[1, 2, 3]]);
     expect(results).toEqual([3, 3, 3]);
   });
@@ -42,7 +44,13 @@ describe('GroupCommitter', () => {
       if (items.includes(13)) throw new Error('poison');
       return 'ok';
     });
-    const outcomes = await Promise.allSettled([1, 13, 2].map((n) => committer.submit(n)));
-    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const outcomes = await Promise.allSettled(
+      [1, 13, 2].map((n) => committer.submit(n)),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
   });
 });

@@ -8,7 +8,11 @@
  * own so that one poisonous item fails alone.
  */
 export class GroupCommitter<I, O> {
-  private queue: Array<{ item: I; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
+  private queue: Array<{
+    item: I;
+    resolve: (o: O) => void;
+    reject: (e: unknown) => void;
+  }> = [];
   private flushing = false;
 
   constructor(

@@ -44,7 +44,10 @@ export class InProcessTurnQueue extends TurnQueue {
     this.maxWaitMs = Math.max(this.debounceMs * 5, this.debounceMs + 2000);
   }
 
-  schedule(conversationId: string, options: ScheduleOptions = {}): Promise<void> {
+  schedule(
+    conversationId: string,
+    options: ScheduleOptions = {},
+  ): Promise<void> {
     if (this.closed) return Promise.resolve();
     const now = Date.now();
     const wanted = now + (options.delayMs ?? this.debounceMs);
@@ -63,7 +66,10 @@ export class InProcessTurnQueue extends TurnQueue {
     } else if (slot.running) {
       slot.again = true;
     } else {
-      slot.dueAt = Math.max(slot.dueAt, Math.min(wanted, slot.firstAt + this.maxWaitMs));
+      slot.dueAt = Math.max(
+        slot.dueAt,
+        Math.min(wanted, slot.firstAt + this.maxWaitMs),
+      );
       slot.correlationId ??= options.correlationId;
       this.arm(conversationId);
     }
@@ -79,22 +85,29 @@ export class InProcessTurnQueue extends TurnQueue {
     for (const slot of this.slots.values()) {
       if (slot.timer) clearTimeout(slot.timer);
     }
-    await Promise.allSettled([...this.running]);
+    await Promise.allSettled(this.running);
   }
 
   private arm(id: string) {
     const slot = this.slots.get(id)!;
     if (slot.timer) clearTimeout(slot.timer);
-    slot.timer = setTimeout(() => {
-      slot.timer = null;
-      this.ready.push(id);
-      this.pump();
-    }, Math.max(0, slot.dueAt - Date.now()));
+    slot.timer = setTimeout(
+      () => {
+        slot.timer = null;
+        this.ready.push(id);
+        this.pump();
+      },
+      Math.max(0, slot.dueAt - Date.now()),
+    );
     slot.timer.unref?.();
   }
 
   private pump() {
-    while (!this.closed && this.active < MAX_CONCURRENT_TURNS && this.ready.length > 0) {
+    while (
+      !this.closed &&
+      this.active < MAX_CONCURRENT_TURNS &&
+      this.ready.length > 0
+    ) {
       const id = this.ready.shift()!;
       const slot = this.slots.get(id);
       if (!slot || slot.running) continue;
@@ -118,7 +131,8 @@ export class InProcessTurnQueue extends TurnQueue {
     } catch (error) {
       failures = slot.failures + 1;
       if (failures <= MAX_FAILURES) {
-        retryAfterMs = RETRY_BASE_MS * 2 ** (failures - 1) * (0.5 + Math.random() / 2);
+        retryAfterMs =
+          RETRY_BASE_MS * 2 ** (failures - 1) * (0.5 + Math.random() / 2);
         this.logger.warn(
           { err: error, conversationId: id, failures },
           `turn failed; retrying in ${Math.round(retryAfterMs)} ms`,

@@ -31,8 +31,14 @@ export class IngestService {
     private readonly metrics: MetricsService,
   ) {}
 
-  async ingest(batch: IngestBatch, correlationId?: string): Promise<IngestResult> {
-    if (batch.messages.length + batch.statuses.length + batch.errors.length === 0) {
+  async ingest(
+    batch: IngestBatch,
+    correlationId?: string,
+  ): Promise<IngestResult> {
+    if (
+      batch.messages.length + batch.statuses.length + batch.errors.length ===
+      0
+    ) {
       return { stored: 0, duplicates: 0, conversationsToAnswer: [] };
     }
     try {
@@ -76,7 +82,10 @@ export class IngestService {
       result.conversationsToAnswer.map((id) =>
         this.queue.schedule(id, { correlationId }).catch((error: unknown) => {
           // Stored and acknowledged: the periodic sweep will pick it up.
-          this.logger.error({ err: error, conversationId: id }, 'could not schedule a turn');
+          this.logger.error(
+            { err: error, conversationId: id },
+            'could not schedule a turn',
+          );
         }),
       ),
     );

@@ -37,7 +37,8 @@ export class OutboundService {
   async sendUnsent(conversation: Conversation): Promise<DeliveryReport> {
     const report: DeliveryReport = { sent: [], failed: [] };
     const unsent = await this.repository.getUnsent(conversation.id);
-    let failedTurn: { key: string | null; error: WhatsappSendError } | null = null;
+    let failedTurn: { key: string | null; error: WhatsappSendError } | null =
+      null;
     for (const message of unsent) {
       if (message.status === 'sending') {
         // The process stopped while this one was with the Graph API. Meta has
@@ -53,7 +54,10 @@ export class OutboundService {
       }
       await this.repository.markSending(message.id, new Date());
       try {
-        const result = await this.whatsapp.sendText(conversation.customerWaId, message.text ?? '');
+        const result = await this.whatsapp.sendText(
+          conversation.customerWaId,
+          message.text ?? '',
+        );
         await this.repository.markSent(message.id, result.wamid, new Date());
         this.metrics.messagesSent.inc({ author: message.author });
         report.sent.push({ ...message, wamid: result.wamid, status: 'sent' });
@@ -75,8 +79,16 @@ export class OutboundService {
     return report;
   }
 
-  private async fail(message: Message, error: WhatsappSendError, report: DeliveryReport) {
-    await this.repository.markFailed(message.id, toStoredError(error), new Date());
+  private async fail(
+    message: Message,
+    error: WhatsappSendError,
+    report: DeliveryReport,
+  ) {
+    await this.repository.markFailed(
+      message.id,
+      toStoredError(error),
+      new Date(),
+    );
     this.metrics.sendFailures.inc({ code: String(error.code ?? error.kind) });
     report.failed.push({ message, error });
   }

@@ -1,4 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { ConversationRepository } from './conversation.repository';
 import { TurnQueue } from './turn.queue';
@@ -12,7 +17,9 @@ const SWEEP_EVERY_MS = 30_000;
  * crash, or whose turn failed for good, is answered this way.
  */
 @Injectable()
-export class PendingWorkSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PendingWorkSweeper
+  implements OnApplicationBootstrap, OnApplicationShutdown
+{
   private readonly logger = new Logger(PendingWorkSweeper.name);
 
   constructor(
@@ -24,7 +31,10 @@ export class PendingWorkSweeper implements OnApplicationBootstrap, OnApplication
   async onApplicationBootstrap() {
     const recovered = await this.sweep();
     if (recovered > 0) {
-      this.logger.log({ conversations: recovered }, 'scheduled turns for work left from before the start');
+      this.logger.log(
+        { conversations: recovered },
+        'scheduled turns for work left from before the start',
+      );
     }
     const interval = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
     interval.unref();
@@ -32,16 +42,22 @@ export class PendingWorkSweeper implements OnApplicationBootstrap, OnApplication
   }
 
   onApplicationShutdown() {
-    if (this.scheduler.doesExist('interval', JOB)) this.scheduler.deleteInterval(JOB);
+    if (this.scheduler.doesExist('interval', JOB))
+      this.scheduler.deleteInterval(JOB);
   }
 
   async sweep(): Promise<number> {
     try {
       const ids = await this.repository.findConversationsWithPendingWork();
-      await Promise.all(ids.map((id) => this.queue.schedule(id, { delayMs: 0 })));
+      await Promise.all(
+        ids.map((id) => this.queue.schedule(id, { delayMs: 0 })),
+      );
       return ids.length;
     } catch (error) {
-      this.logger.error({ err: error }, 'pending-work sweep failed; will try again');
+      this.logger.error(
+        { err: error },
+        'pending-work sweep failed; will try again',
+      );
       return 0;
     }
   }

@@ -1,4 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { ConversationRepository } from './conversation.repository';
@@ -11,7 +16,9 @@ const JOB = 'session-expiry';
  * so correctness never waits for this job.
  */
 @Injectable()
-export class SessionExpiryJob implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SessionExpiryJob
+  implements OnApplicationBootstrap, OnApplicationShutdown
+{
   private readonly logger = new Logger(SessionExpiryJob.name);
   private running = false;
 
@@ -30,19 +37,26 @@ export class SessionExpiryJob implements OnApplicationBootstrap, OnApplicationSh
   }
 
   onApplicationShutdown() {
-    if (this.scheduler.doesExist('interval', JOB)) this.scheduler.deleteInterval(JOB);
+    if (this.scheduler.doesExist('interval', JOB))
+      this.scheduler.deleteInterval(JOB);
   }
 
   async expire(now = new Date()): Promise<number> {
     if (this.running) return 0;
     this.running = true;
     try {
-      const cutoff = new Date(now.getTime() - this.config.conversation.sessionTimeoutMs);
+      const cutoff = new Date(
+        now.getTime() - this.config.conversation.sessionTimeoutMs,
+      );
       const expired = await this.repository.expireIdle(cutoff, now);
-      if (expired > 0) this.logger.log({ expired }, 'expired idle conversations');
+      if (expired > 0)
+        this.logger.log({ expired }, 'expired idle conversations');
       return expired;
     } catch (error) {
-      this.logger.error({ err: error }, 'session expiry failed; will try again');
+      this.logger.error(
+        { err: error },
+        'session expiry failed; will try again',
+      );
       return 0;
     } finally {
       this.running = false;

@@ -12,7 +12,10 @@ export interface ScheduleOptions {
  * once more afterwards.
  */
 export abstract class TurnQueue {
-  abstract schedule(conversationId: string, options?: ScheduleOptions): Promise<void>;
+  abstract schedule(
+    conversationId: string,
+    options?: ScheduleOptions,
+  ): Promise<void>;
   /** Turns waiting or running, for metrics and tests. */
   abstract size(): number;
   /** Stops taking turns and waits for running ones to finish. */

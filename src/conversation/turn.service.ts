@@ -58,7 +58,10 @@ export class TurnService {
     private readonly metrics: MetricsService,
   ) {}
 
-  async run(conversationId: string, correlationId?: string): Promise<TurnOutcome> {
+  async run(
+    conversationId: string,
+    correlationId?: string,
+  ): Promise<TurnOutcome> {
     const started = Date.now();
     const conversation = await this.repository.getConversation(conversationId);
     if (!conversation) return { status: 'missing' };
@@ -77,7 +80,10 @@ export class TurnService {
 
     const wait = await this.floodWait(conversation);
     if (wait > 0) {
-      this.logger.log({ ...log, waitMs: wait }, 'customer reached the turn limit; answering later');
+      this.logger.log(
+        { ...log, waitMs: wait },
+        'customer reached the turn limit; answering later',
+      );
       this.metrics.turns.inc({ outcome: 'throttled' });
       return { status: 'throttled', retryAfterMs: wait };
     }
@@ -151,21 +157,25 @@ export class TurnService {
     try {
       const reply = await this.llm.complete(prompt);
       this.metrics.llmTokens.inc({ kind: 'prompt' }, reply.promptTokens ?? 0);
-      this.metrics.llmTokens.inc({ kind: 'completion' }, reply.completionTokens ?? 0);
-      return splitMessage(reply.text, this.config.conversation.maxMessageLength).map(
-        (text, index): OutboundDraft => ({
-          author: 'bot',
-          text,
-          // Usage belongs to the reply as a whole: recorded on its first chunk.
-          ...(index === 0 && {
-            llm: {
-              model: reply.model,
-              promptTokens: reply.promptTokens,
-              completionTokens: reply.completionTokens,
-            },
-          }),
-        }),
+      this.metrics.llmTokens.inc(
+        { kind: 'completion' },
+        reply.completionTokens ?? 0,
       );
+      return splitMessage(
+        reply.text,
+        this.config.conversation.maxMessageLength,
+      ).map((text, index): OutboundDraft => ({
+        author: 'bot',
+        text,
+        // Usage belongs to the reply as a whole: recorded on its first chunk.
+        ...(index === 0 && {
+          llm: {
+            model: reply.model,
+            promptTokens: reply.promptTokens,
+            completionTokens: reply.completionTokens,
+          },
+        }),
+      }));
     } catch (error) {
       const reason = error instanceof LlmError ? error.reason : 'unexpected';
       this.metrics.llmFailures.inc({ reason });

@@ -1,9 +1,4 @@
-import {
-  Inject,
-  Logger,
-  Module,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DatabaseConnection } from './database-connection';
 import { openDatabase } from './open-database';

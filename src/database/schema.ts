@@ -16,11 +16,7 @@ export type ConversationState = 'active' | 'handoff' | 'expired';
 export type MessageDirection = 'inbound' | 'outbound';
 /** Who wrote a message: the customer, the LLM, the fallback text, a fixed notice, or an operator. */
 export type MessageAuthor =
-  | 'customer'
-  | 'bot'
-  | 'fallback'
-  | 'notice'
-  | 'operator';
+  'customer' | 'bot' | 'fallback' | 'notice' | 'operator';
 /**
  * Inbound: `received`. Outbound: `pending` (recorded, not sent yet), `sending`
  * (handed to the Graph API), then Meta's `sent` < `delivered` < `read`

@@ -52,7 +52,9 @@ export class HealthController {
           queue: { driver: this.config.redisUrl ? 'bullmq' : 'in-process' },
         },
       },
-      healthy ? 'ClariOps is running' : 'ClariOps is running without its database',
+      healthy
+        ? 'ClariOps is running'
+        : 'ClariOps is running without its database',
     );
   }
 

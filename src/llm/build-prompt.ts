@@ -35,7 +35,9 @@ export function defaultSystemPrompt(businessName: string): string {
  */
 export function buildPrompt(input: PromptInput): ChatMessage[] {
   const system = input.systemPrompt
-    ? input.systemPrompt.split(BUSINESS_NAME_PLACEHOLDER).join(input.businessName)
+    ? input.systemPrompt
+        .split(BUSINESS_NAME_PLACEHOLDER)
+        .join(input.businessName)
     : defaultSystemPrompt(input.businessName);
   const toMessage = (entry: PromptEntry): ChatMessage => ({
     role: entry.from === 'customer' ? 'user' : 'assistant',

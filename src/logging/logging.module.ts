@@ -49,7 +49,10 @@ export const REDACTED_PATHS = [
             config.server.nodeEnv === 'development'
               ? {
                   target: 'pino-pretty',
-                  options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' },
+                  options: {
+                    singleLine: true,
+                    translateTime: 'SYS:HH:MM:ss.l',
+                  },
                 }
               : undefined,
         },

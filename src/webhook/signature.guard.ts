@@ -31,7 +31,9 @@ export class SignatureGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     if (!this.appSecret) return true;
-    const request = context.switchToHttp().getRequest<RawBodyRequest<FastifyRequest>>();
+    const request = context
+      .switchToHttp()
+      .getRequest<RawBodyRequest<FastifyRequest>>();
     const header = request.headers['x-hub-signature-256'];
     if (!isValidSignature(request.rawBody, header, this.appSecret)) {
       this.logger.warn(

@@ -18,10 +18,8 @@ export class VerifyTokenGuard implements CanActivate {
   constructor(private readonly config: AppConfig) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const query = context.switchToHttp().getRequest<FastifyRequest>().query as Record<
-      string,
-      unknown
-    >;
+    const query = context.switchToHttp().getRequest<FastifyRequest>()
+      .query as Record<string, unknown>;
     const expected = this.config.whatsapp.verifyToken;
     const token = query['hub.verify_token'];
     if (

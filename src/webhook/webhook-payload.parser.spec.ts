@@ -1406,7 +1406,6 @@ describe('parseWebhookPayload', () => {
         { numRuns: 1000 },
       );
       // The generator must reach the interesting paths, not just the guards.
-      console.log(JSON.stringify(seen));
       expect(seen.messages).toBeGreaterThan(0);
       expect(seen.llm).toBeGreaterThan(0);
       expect(seen.statuses).toBeGreaterThan(0);

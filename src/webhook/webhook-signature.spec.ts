@@ -6,7 +6,9 @@ describe('isValidSignature', () => {
   const body = Buffer.from('{"object":"whatsapp_business_account","entry":[]}');
 
   it('accepts the HMAC-SHA256 of the raw bytes keyed with the app secret', () => {
-    expect(isValidSignature(body, signPayload(body, secret), secret)).toBe(true);
+    expect(isValidSignature(body, signPayload(body, secret), secret)).toBe(
+      true,
+    );
   });
 
   it('accepts upper-case hex', () => {
@@ -15,7 +17,9 @@ describe('isValidSignature', () => {
   });
 
   it('rejects a signature made with another secret', () => {
-    expect(isValidSignature(body, signPayload(body, 'other'), secret)).toBe(false);
+    expect(isValidSignature(body, signPayload(body, 'other'), secret)).toBe(
+      false,
+    );
   });
 
   it('rejects a body changed after signing', () => {
@@ -40,12 +44,16 @@ describe('isValidSignature', () => {
     const wire = Buffer.from('{"text":{"body":"\\u00e4\\u00f6\\u00e5"}}');
     const header = signPayload(wire, secret);
     expect(isValidSignature(wire, header, secret)).toBe(true);
-    const reserialised = Buffer.from(JSON.stringify(JSON.parse(wire.toString())));
+    const reserialised = Buffer.from(
+      JSON.stringify(JSON.parse(wire.toString())),
+    );
     expect(reserialised.equals(wire)).toBe(false);
     expect(isValidSignature(reserialised, header, secret)).toBe(false);
   });
 
   it('rejects when there is no raw body', () => {
-    expect(isValidSignature(undefined, signPayload('', secret), secret)).toBe(false);
+    expect(isValidSignature(undefined, signPayload('', secret), secret)).toBe(
+      false,
+    );
   });
 });

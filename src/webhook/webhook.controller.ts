@@ -19,7 +19,10 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiEnvelope, ok } from '../common/api-envelope';
-import { ApiEnvelopeResponse, ApiErrorResponse } from '../common/api-envelope.decorator';
+import {
+  ApiEnvelopeResponse,
+  ApiErrorResponse,
+} from '../common/api-envelope.decorator';
 import { IngestService } from '../conversation/ingest.service';
 import { SignatureGuard } from './signature.guard';
 import { toIngestBatch } from './to-ingest-batch';
@@ -55,18 +58,34 @@ export class WebhookController {
     description:
       'Verifies X-Hub-Signature-256 over the raw body, stores every message, status and error in one transaction, then answers 200. Re-deliveries store nothing new. 503 when storage is unavailable, so that Meta delivers again.',
   })
-  @ApiHeader({ name: 'X-Hub-Signature-256', description: 'sha256=<hex HMAC of the raw body with the app secret>' })
-  @ApiBody({ schema: { type: 'object', example: { object: 'whatsapp_business_account', entry: [] } } })
+  @ApiHeader({
+    name: 'X-Hub-Signature-256',
+    description: 'sha256=<hex HMAC of the raw body with the app secret>',
+  })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      example: { object: 'whatsapp_business_account', entry: [] },
+    },
+  })
   @ApiEnvelopeResponse(null, { description: 'Stored' })
   @ApiErrorResponse(400, 'Request body is not valid JSON')
   @ApiErrorResponse(401, 'Missing or invalid X-Hub-Signature-256')
   @ApiErrorResponse(413, 'Request body is too large')
   @ApiErrorResponse(503, 'Events could not be stored; please retry')
-  async receive(@Body() body: unknown, @Req() request: FastifyRequest): Promise<ApiEnvelope<null>> {
+  async receive(
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+  ): Promise<ApiEnvelope<null>> {
     if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
-      throw new BadRequestException('Webhook bodies must be JSON (Content-Type: application/json)');
+      throw new BadRequestException(
+        'Webhook bodies must be JSON (Content-Type: application/json)',
+      );
     }
-    await this.ingest.ingest(toIngestBatch(parseWebhookPayload(body)), String(request.id));
+    await this.ingest.ingest(
+      toIngestBatch(parseWebhookPayload(body)),
+      String(request.id),
+    );
     return ok(null, 'EVENT_RECEIVED');
   }
 }

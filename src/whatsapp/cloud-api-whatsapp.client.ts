@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpService } from '@nestjs/axios';
 import { Injectable, Logger } from '@nestjs/common';
-import { AxiosError } from 'axios';
+import { isAxiosError } from 'axios';
 import { firstValueFrom } from 'rxjs';
 import { maskPhoneNumber, toWhatsappRecipient } from '../common/phone-number';
 import { AppConfig, WhatsappConfig } from '../config/app-config';
@@ -58,7 +58,13 @@ export class CloudApiWhatsappClient extends WhatsappClient {
           maxMs: MAX_RETRY_DELAY_MS,
         });
         this.logger.warn(
-          { code: error.code, kind: error.kind, attempt: attempt + 1, delayMs: delay, to: maskPhoneNumber(waId) },
+          {
+            code: error.code,
+            kind: error.kind,
+            attempt: attempt + 1,
+            delayMs: delay,
+            to: maskPhoneNumber(waId),
+          },
           `send failed (${error.kind}), retrying in ${delay} ms`,
         );
         await sleep(delay);
@@ -76,15 +82,20 @@ export class CloudApiWhatsappClient extends WhatsappClient {
       });
     } catch (caught) {
       const error = this.toSendError(caught);
-      this.logger.warn({ code: error.code, kind: error.kind }, `mark-read failed: ${error.message}`);
+      this.logger.warn(
+        { code: error.code, kind: error.kind },
+        `mark-read failed: ${error.message}`,
+      );
     }
   }
 
   private async post(payload: object): Promise<unknown> {
-    const { phoneNumberId, accessToken, apiBaseUrl, apiVersion } = this.settings;
+    const { phoneNumberId, accessToken, apiBaseUrl, apiVersion } =
+      this.settings;
     if (!phoneNumberId || !accessToken) {
       throw new WhatsappSendError({
-        message: 'WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN',
+        message:
+          'WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN',
         code: null,
         httpStatus: null,
         retryable: false,
@@ -94,21 +105,36 @@ export class CloudApiWhatsappClient extends WhatsappClient {
       });
     }
     const response = await firstValueFrom(
-      this.http.post(`${apiBaseUrl}/${apiVersion}/${phoneNumberId}/messages`, payload, {
-        headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' },
-        timeout: this.settings.httpTimeoutMs,
-      }),
+      this.http.post(
+        `${apiBaseUrl}/${apiVersion}/${phoneNumberId}/messages`,
+        payload,
+        {
+          headers: {
+            Authorization: `Bearer ${accessToken}`,
+            'Content-Type': 'application/json',
+          },
+          timeout: this.settings.httpTimeoutMs,
+        },
+      ),
     );
     return response.data;
   }
 
   private toSendError(caught: unknown): WhatsappSendError {
     if (caught instanceof WhatsappSendError) return caught;
-    if (caught instanceof AxiosError) {
+    // Duck-typed: @nestjs/axios may load axios's ESM build, a different class.
+    if (isAxiosError(caught)) {
       if (caught.response) {
-        return classifyGraphError({ httpStatus: caught.response.status, body: caught.response.data });
+        return classifyGraphError({
+          httpStatus: caught.response.status,
+          body: caught.response.data,
+        });
       }
-      return classifyGraphError({ httpStatus: null, body: null, networkError: caught.code ?? caught.message });
+      return classifyGraphError({
+        httpStatus: null,
+        body: null,
+        networkError: caught.code ?? caught.message,
+      });
     }
     return classifyGraphError({
       httpStatus: null,
@@ -118,9 +144,18 @@ export class CloudApiWhatsappClient extends WhatsappClient {
   }
 
   private logFailure(error: WhatsappSendError, waId: string, attempts: number) {
-    const fields = { code: error.code, kind: error.kind, attempts, to: maskPhoneNumber(waId), fbtraceId: error.fbtraceId };
+    const fields = {
+      code: error.code,
+      kind: error.kind,
+      attempts,
+      to: maskPhoneNumber(waId),
+      fbtraceId: error.fbtraceId,
+    };
     if (error.kind === 'auth') {
-      this.logger.error(fields, `WhatsApp rejected our credentials: refresh WHATSAPP_ACCESS_TOKEN. ${error.message}`);
+      this.logger.error(
+        fields,
+        `WhatsApp rejected our credentials: refresh WHATSAPP_ACCESS_TOKEN. ${error.message}`,
+      );
     } else {
       this.logger.error(fields, `send failed for good: ${error.message}`);
     }
@@ -146,5 +181,9 @@ function toSendResult(data: unknown): SendResult {
     });
   }
   const waId = body.contacts?.[0]?.wa_id;
-  return { wamid, waId: typeof waId === 'string' ? waId : null, response: data };
+  return {
+    wamid,
+    waId: typeof waId === 'string' ? waId : null,
+    response: data,
+  };
 }
