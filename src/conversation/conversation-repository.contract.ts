@@ -1,0 +1,361 @@
+import { DatabaseConnection } from '../database/database-connection';
+import {
+  InboundMessageInput,
+  IngestBatch,
+  StatusUpdateInput,
+} from './conversation.types';
+import { DrizzleConversationRepository } from './drizzle-conversation.repository';
+
+const MINUTE = 60_000;
+const TIMEOUT = 30 * MINUTE;
+const t0 = new Date('2026-11-25T10:00:00Z');
+const at = (ms: number) => new Date(t0.getTime() + ms);
+
+let seq = 0;
+const inbound = (
+  over: Partial<InboundMessageInput> = {},
+): InboundMessageInput => ({
+  wamid: `wamid.in-${++seq}`,
+  customerWaId: '16505551234',
+  customerName: 'Sheena',
+  timestamp: t0,
+  kind: 'text',
+  text: `message ${seq}`,
+  mediaId: null,
+  reply: 'llm',
+  raw: { id: seq },
+  ...over,
+});
+const batch = (over: Partial<IngestBatch>): IngestBatch => ({
+  messages: [],
+  statuses: [],
+  errors: [],
+  ...over,
+});
+const status = (
+  wamid: string,
+  s: string,
+  over: Partial<StatusUpdateInput> = {},
+): StatusUpdateInput => ({
+  wamid,
+  status: s,
+  timestamp: t0,
+  error: null,
+  raw: {},
+  ...over,
+});
+
+/**
+ * The repository contract, run on PGlite here (real Postgres in WASM) and on
+ * the PostgreSQL server in the integration run.
+ */
+export function conversationRepositoryContract(
+  open: () => Promise<DatabaseConnection>,
+) {
+  let connection: DatabaseConnection;
+  let repo: DrizzleConversationRepository;
+
+  beforeAll(async () => {
+    connection = await open();
+  });
+  afterAll(async () => {
+    await connection.close();
+  });
+  beforeEach(async () => {
+    repo = new DrizzleConversationRepository(connection);
+    await connection.db.execute(
+      // Each test starts from empty tables.
+      'truncate messages, conversations, status_events, webhook_errors restart identity' as never,
+    );
+  });
+
+  it('stores a message once when Meta re-delivers it', async () => {
+    const message = inbound();
+    const first = await repo.ingest(
+      batch({ messages: [message] }),
+      t0,
+      TIMEOUT,
+    );
+    const again = await repo.ingest(
+      batch({ messages: [message, message] }),
+      at(1000),
+      TIMEOUT,
+    );
+    expect(first.stored).toBe(1);
+    expect(first.conversationsToAnswer).toHaveLength(1);
+    expect(again).toEqual({
+      stored: 0,
+      duplicates: 2,
+      conversationsToAnswer: [],
+    });
+    const unanswered = await repo.getUnanswered(first.conversationsToAnswer[0]);
+    expect(unanswered.map((m) => m.wamid)).toEqual([message.wamid]);
+  });
+
+  it('keeps one open conversation per customer and saves the profile name', async () => {
+    const a = await repo.ingest(
+      batch({ messages: [inbound({ customerName: null })] }),
+      t0,
+      TIMEOUT,
+    );
+    const b = await repo.ingest(
+      batch({ messages: [inbound({ customerName: 'Sheena N.' })] }),
+      at(MINUTE),
+      TIMEOUT,
+    );
+    expect(b.conversationsToAnswer).toEqual(a.conversationsToAnswer);
+    const conversation = await repo.getConversation(a.conversationsToAnswer[0]);
+    expect(conversation).toMatchObject({
+      customerWaId: '16505551234',
+      customerName: 'Sheena N.',
+      state: 'active',
+    });
+  });
+
+  it('isolates customers in their own conversations', async () => {
+    const result = await repo.ingest(
+      batch({
+        messages: [
+          inbound({ customerWaId: '111111111' }),
+          inbound({ customerWaId: '222222222' }),
+        ],
+      }),
+      t0,
+      TIMEOUT,
+    );
+    expect(result.conversationsToAnswer).toHaveLength(2);
+  });
+
+  it('opens a new conversation when the customer writes after the session timeout', async () => {
+    const first = await repo.ingest(
+      batch({ messages: [inbound()] }),
+      t0,
+      TIMEOUT,
+    );
+    const later = await repo.ingest(
+      batch({ messages: [inbound()] }),
+      at(TIMEOUT + 1),
+      TIMEOUT,
+    );
+    expect(later.conversationsToAnswer[0]).not.toEqual(
+      first.conversationsToAnswer[0],
+    );
+    expect(
+      (await repo.getConversation(first.conversationsToAnswer[0]))?.state,
+    ).toBe('expired');
+    expect(
+      await repo.getRecentMessages(later.conversationsToAnswer[0], 10),
+    ).toHaveLength(1);
+  });
+
+  it('expires idle conversations in the background job', async () => {
+    const {
+      conversationsToAnswer: [id],
+    } = await repo.ingest(batch({ messages: [inbound()] }), t0, TIMEOUT);
+    expect(await repo.expireIdle(at(-1), at(1))).toBe(0);
+    expect(await repo.expireIdle(at(1), at(1))).toBe(1);
+    expect((await repo.getConversation(id))?.state).toBe('expired');
+  });
+
+  it('settles kinds that get no reply at once and does not schedule them', async () => {
+    const result = await repo.ingest(
+      batch({
+        messages: [inbound({ kind: 'reaction', text: null, reply: 'none' })],
+      }),
+      t0,
+      TIMEOUT,
+    );
+    expect(result).toEqual({
+      stored: 1,
+      duplicates: 0,
+      conversationsToAnswer: [],
+    });
+    expect(await repo.findConversationsWithPendingWork()).toEqual([]);
+  });
+
+  it('records a reply atomically and refuses to answer the same messages twice', async () => {
+    const {
+      conversationsToAnswer: [id],
+    } = await repo.ingest(
+      batch({ messages: [inbound(), inbound()] }),
+      t0,
+      TIMEOUT,
+    );
+    const pending = await repo.getUnanswered(id);
+    const ids = pending.map((m) => m.id);
+    const drafts = [
+      {
+        author: 'bot' as const,
+        text: 'part one',
+        llm: { model: 'm', promptTokens: 10, completionTokens: 5 },
+      },
+      { author: 'bot' as const, text: 'part two' },
+    ];
+    const recorded = await repo.recordReply(
+      id,
+      ids,
+      'turn-1',
+      drafts,
+      at(1000),
+    );
+    expect(recorded?.map((m) => [m.text, m.status, m.chunkIndex])).toEqual([
+      ['part one', 'pending', 0],
+      ['part two', 'pending', 1],
+    ]);
+    expect(
+      await repo.recordReply(id, ids, 'turn-2', drafts, at(2000)),
+    ).toBeNull();
+    expect(await repo.getUnanswered(id)).toEqual([]);
+    expect((await repo.getUnsent(id)).map((m) => m.text)).toEqual([
+      'part one',
+      'part two',
+    ]);
+    expect(await repo.findConversationsWithPendingWork()).toEqual([id]);
+  });
+
+  it('applies statuses monotonically and keeps failed final with its error', async () => {
+    const {
+      conversationsToAnswer: [id],
+    } = await repo.ingest(batch({ messages: [inbound()] }), t0, TIMEOUT);
+    const [message] = await repo.getUnanswered(id);
+    const [a, b] = (await repo.recordReply(
+      id,
+      [message.id],
+      'turn',
+      [
+        { author: 'bot', text: 'a' },
+        { author: 'bot', text: 'b' },
+      ],
+      t0,
+    ))!;
+    await repo.markSent(a.id, 'wamid.out-a', t0);
+    await repo.markSent(b.id, 'wamid.out-b', t0);
+    await repo.ingest(
+      batch({
+        statuses: [
+          status('wamid.out-a', 'read'),
+          status('wamid.out-a', 'delivered'),
+        ],
+      }),
+      t0,
+      TIMEOUT,
+    );
+    const error = {
+      code: 131047,
+      title: 'Re-engagement message',
+      message: null,
+      details: null,
+    };
+    await repo.ingest(
+      batch({ statuses: [status('wamid.out-b', 'failed', { error })] }),
+      t0,
+      TIMEOUT,
+    );
+    await repo.ingest(
+      batch({ statuses: [status('wamid.out-b', 'delivered')] }),
+      t0,
+      TIMEOUT,
+    );
+    const [ma, mb] = await repo.getRecentMessages(id, 10, [message.id]);
+    expect(ma).toMatchObject({ wamid: 'wamid.out-a', status: 'read' });
+    // failed messages are not context
+    expect(mb).toBeUndefined();
+    const all = await connection.db.execute(
+      "select wamid, status, error from messages where wamid = 'wamid.out-b'" as never,
+    );
+    expect((all as unknown as { rows: unknown[] }).rows).toEqual([
+      { wamid: 'wamid.out-b', status: 'failed', error },
+    ]);
+  });
+
+  it('applies a status that arrived before the send was recorded', async () => {
+    const {
+      conversationsToAnswer: [id],
+    } = await repo.ingest(batch({ messages: [inbound()] }), t0, TIMEOUT);
+    const [message] = await repo.getUnanswered(id);
+    const [reply] = (await repo.recordReply(
+      id,
+      [message.id],
+      'turn',
+      [{ author: 'bot', text: 'hi' }],
+      t0,
+    ))!;
+    await repo.markSending(reply.id, t0);
+    await repo.ingest(
+      batch({ statuses: [status('wamid.early', 'delivered')] }),
+      t0,
+      TIMEOUT,
+    );
+    await repo.markSent(reply.id, 'wamid.early', t0);
+    const [stored] = await repo.getRecentMessages(id, 1);
+    expect(stored).toMatchObject({ wamid: 'wamid.early', status: 'delivered' });
+  });
+
+  it('returns the last messages with text, oldest first, without the excluded ones', async () => {
+    const messages = [1, 2, 3, 4].map((i) =>
+      inbound({ timestamp: at(i * 1000), text: `m${i}` }),
+    );
+    const {
+      conversationsToAnswer: [id],
+    } = await repo.ingest(batch({ messages }), t0, TIMEOUT);
+    const unanswered = await repo.getUnanswered(id);
+    const recent = await repo.getRecentMessages(id, 2, [unanswered[3].id]);
+    expect(recent.map((m) => m.text)).toEqual(['m2', 'm3']);
+  });
+
+  it('counts the turns that replied to a customer recently', async () => {
+    const {
+      conversationsToAnswer: [id],
+    } = await repo.ingest(
+      batch({ messages: [inbound(), inbound()] }),
+      t0,
+      TIMEOUT,
+    );
+    const [m1, m2] = await repo.getUnanswered(id);
+    await repo.recordReply(
+      id,
+      [m1.id],
+      'turn-a',
+      [
+        { author: 'bot', text: 'x' },
+        { author: 'bot', text: 'y' },
+      ],
+      t0,
+    );
+    await repo.recordReply(
+      id,
+      [m2.id],
+      'turn-b',
+      [{ author: 'fallback', text: 'z' }],
+      t0,
+    );
+    const since = new Date(Date.now() - MINUTE);
+    expect(await repo.recentTurnTimes('16505551234', since)).toHaveLength(2);
+    expect(await repo.recentTurnTimes('19999999999', since)).toHaveLength(0);
+  });
+
+  it('stores account errors from value.errors', async () => {
+    await repo.ingest(
+      batch({
+        errors: [
+          {
+            phoneNumberId: '1',
+            code: 130429,
+            title: 'Rate limit hit',
+            message: null,
+            details: null,
+            raw: {},
+          },
+        ],
+      }),
+      t0,
+      TIMEOUT,
+    );
+    const result = await connection.db.execute(
+      'select code, title from webhook_errors' as never,
+    );
+    expect((result as unknown as { rows: unknown[] }).rows).toEqual([
+      { code: 130429, title: 'Rate limit hit' },
+    ]);
+  });
+}
