@@ -293,6 +293,30 @@ describe('webhook pipeline', () => {
     expect(attempts).toHaveLength(1);
   });
 
+  it('fails the message with code 190 when the access token has expired, and never marks it sent', async () => {
+    const customer = newCustomer();
+    graph.failSendsTo(customer, {
+      status: 401,
+      code: 190,
+      message: 'Error validating access token',
+    });
+    await postWebhook(app.url, textWebhook(customer, 'token test'));
+    const failed = await waitFor(async () => {
+      const found = await rows<{
+        status: string;
+        error: { code: number };
+        wamid: string | null;
+      }>(
+        app,
+        sql`select m.status, m.error, m.wamid from messages m join conversations c on c.id = m.conversation_id
+            where c.customer_wa_id = ${customer} and m.direction = 'outbound'`,
+      );
+      return found.length > 0 && found[0].status === 'failed' && found;
+    });
+    expect(failed[0]).toMatchObject({ error: { code: 190 }, wamid: null });
+    expect(sentTo(customer)).toEqual([]);
+  });
+
   it('applies delivery statuses without ever downgrading them', async () => {
     const customer = newCustomer();
     await postWebhook(app.url, textWebhook(customer, 'status please'));
@@ -414,6 +438,24 @@ describe('replies shaped by configuration', () => {
           .join(' ')
           .replace(/\s+/g, ' '),
       ).toBe(long.replace(/\s+/g, ' '));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers with the fallback text when the LLM does not answer within LLM_TIMEOUT_MS', async () => {
+    const app = await startTestApp({
+      ...fakeEnv(graph, openai),
+      LLM_TIMEOUT_MS: '300',
+    });
+    try {
+      const customer = newCustomer();
+      openai.enqueue({ type: 'delay', ms: 3000 });
+      await postWebhook(app.url, textWebhook(customer, 'slow model'));
+      const [reply] = await waitFor(
+        () => sentTo(customer).length > 0 && sentTo(customer),
+      );
+      expect(reply.body).toMatch(/^Sorry/);
     } finally {
       await app.close();
     }

@@ -132,7 +132,6 @@ export class EnvironmentVariables {
     message:
       'WHATSAPP_APP_SECRET is required when NODE_ENV=production (it verifies X-Hub-Signature-256)',
   })
-  @MinLength(1)
   WHATSAPP_APP_SECRET?: string;
 
   @IsUrl({ require_tld: false, require_protocol: true })
