@@ -17,7 +17,7 @@ export class AdminKeyGuard implements CanActivate {
   constructor(private readonly config: AppConfig) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const expected = this.config.adminApiKey;
+    const expected = this.config.admin.apiKey;
     if (!expected) {
       throw new UnauthorizedException(
         'The admin API is disabled: set ADMIN_API_KEY to enable it',

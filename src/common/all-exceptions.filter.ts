@@ -90,7 +90,14 @@ export function toErrorResponse(
       },
     };
   }
-  return serverError(error, logger, context, HttpStatus.INTERNAL_SERVER_ERROR);
+  return serverError(
+    error,
+    logger,
+    context,
+    error instanceof DomainError
+      ? error.status
+      : HttpStatus.INTERNAL_SERVER_ERROR,
+  );
 }
 
 function serverError(

@@ -18,6 +18,18 @@ export interface LlmConfig {
   businessName: string;
   fallbackMessage: string;
   mediaReplyMessage: string;
+  handoffTool: boolean;
+}
+
+export interface HandoffConfig {
+  keywords: string[];
+  message: string;
+}
+
+export interface AdminConfig {
+  apiKey: string | null;
+  throttleLimit: number;
+  throttleTtlMs: number;
 }
 
 export interface WhatsappConfig {
@@ -57,7 +69,8 @@ export class AppConfig {
   readonly whatsapp: WhatsappConfig;
   readonly conversation: ConversationConfig;
   readonly database: DatabaseConfig;
-  readonly adminApiKey: string | null;
+  readonly handoff: HandoffConfig;
+  readonly admin: AdminConfig;
   readonly redisUrl: string | null;
 
   constructor(env: EnvironmentVariables) {
@@ -81,6 +94,7 @@ export class AppConfig {
       businessName: env.BUSINESS_NAME,
       fallbackMessage: env.FALLBACK_MESSAGE,
       mediaReplyMessage: env.MEDIA_REPLY_MESSAGE,
+      handoffTool: env.LLM_HANDOFF_TOOL,
     };
     this.whatsapp = {
       phoneNumberId: env.WHATSAPP_PHONE_NUMBER_ID ?? null,
@@ -106,7 +120,17 @@ export class AppConfig {
       dataDir: env.DATA_DIR,
       poolSize: env.DATABASE_POOL_SIZE,
     };
-    this.adminApiKey = env.ADMIN_API_KEY ?? null;
+    this.handoff = {
+      keywords: env.HANDOFF_KEYWORDS.split(',')
+        .map((k) => k.trim().toLowerCase())
+        .filter(Boolean),
+      message: env.HANDOFF_MESSAGE,
+    };
+    this.admin = {
+      apiKey: env.ADMIN_API_KEY ?? null,
+      throttleLimit: env.ADMIN_THROTTLE_LIMIT,
+      throttleTtlMs: env.ADMIN_THROTTLE_TTL_SECONDS * 1000,
+    };
     this.redisUrl = env.REDIS_URL ?? null;
   }
 

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Transform } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsNumber,
@@ -31,6 +32,20 @@ export const DEFAULT_FALLBACK_MESSAGE =
 
 export const DEFAULT_MEDIA_REPLY_MESSAGE =
   'Thanks! I can only read text messages for now. Could you tell me in words what you need?';
+
+export const DEFAULT_HANDOFF_MESSAGE =
+  "I'm passing you to a member of our team. They will reply here as soon as they can.";
+
+/** 'true'/'false' (any case), '1'/'0', 'yes'/'no'; anything else is left for the validator to reject. */
+const parseBoolean = (value: unknown): unknown => {
+  if (value === undefined) return undefined;
+  if (typeof value === 'boolean') return value;
+  if (typeof value !== 'string') return value;
+  const text = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(text)) return true;
+  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  return value;
+};
 
 /** Empty strings in .env files mean "not set". */
 const emptyToUndefined = ({ value }: { value: unknown }) =>
@@ -99,6 +114,21 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(1)
   MEDIA_REPLY_MESSAGE: string = DEFAULT_MEDIA_REPLY_MESSAGE;
+
+  /** Offer the LLM a `request_human` tool; turn off for models without tool calling. */
+  @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) =>
+    parseBoolean(obj[key]),
+  )
+  @IsBoolean({ message: 'LLM_HANDOFF_TOOL must be true or false' })
+  LLM_HANDOFF_TOOL: boolean = true;
+
+  /** Comma-separated words or phrases that hand a conversation to a person without asking the LLM. */
+  @IsString()
+  HANDOFF_KEYWORDS: string = '';
+
+  @IsString()
+  @MinLength(1)
+  HANDOFF_MESSAGE: string = DEFAULT_HANDOFF_MESSAGE;
 
   // --- WhatsApp Cloud API
   @Transform(emptyToUndefined)
@@ -185,6 +215,14 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(16, { message: 'ADMIN_API_KEY must be at least 16 characters' })
   ADMIN_API_KEY?: string;
+
+  @IsInt()
+  @Min(1)
+  ADMIN_THROTTLE_LIMIT: number = 120;
+
+  @IsInt()
+  @Min(1)
+  ADMIN_THROTTLE_TTL_SECONDS: number = 60;
 
   // --- storage and queue
   @IsString()

@@ -46,7 +46,13 @@ describe('validateEnv', () => {
       dataDir: './data',
       poolSize: 10,
     });
-    expect(config.adminApiKey).toBeNull();
+    expect(config.admin).toEqual({
+      apiKey: null,
+      throttleLimit: 120,
+      throttleTtlMs: 60_000,
+    });
+    expect(config.llm.handoffTool).toBe(true);
+    expect(config.handoff.keywords).toEqual([]);
     expect(config.llmConfigured).toBe(false);
     expect(config.whatsappConfigured).toBe(false);
   });
@@ -108,5 +114,35 @@ describe('validateEnv', () => {
       validateEnv({ SYSTEM_PROMPT_FILE: __filename }),
     );
     expect(config.llm.systemPrompt).toContain('reads the system prompt');
+  });
+});
+
+describe('boolean and list variables', () => {
+  it.each([
+    ['false', false],
+    ['0', false],
+    ['TRUE', true],
+    ['yes', true],
+  ])('reads LLM_HANDOFF_TOOL=%s as %s', (raw, expected) => {
+    expect(
+      new AppConfig(validateEnv({ LLM_HANDOFF_TOOL: raw })).llm.handoffTool,
+    ).toBe(expected);
+  });
+
+  it('rejects a LLM_HANDOFF_TOOL that is not a boolean', () => {
+    expect(() => validateEnv({ LLM_HANDOFF_TOOL: 'maybe' })).toThrow(
+      /LLM_HANDOFF_TOOL/,
+    );
+  });
+
+  it('splits HANDOFF_KEYWORDS on commas, trimmed and lower-cased', () => {
+    const config = new AppConfig(
+      validateEnv({ HANDOFF_KEYWORDS: ' Human, talk to a PERSON ,,agent' }),
+    );
+    expect(config.handoff.keywords).toEqual([
+      'human',
+      'talk to a person',
+      'agent',
+    ]);
   });
 });

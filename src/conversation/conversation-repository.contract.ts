@@ -65,7 +65,7 @@ export function conversationRepositoryContract(
     repo = new DrizzleConversationRepository(connection);
     await connection.db.execute(
       // Each test starts from empty tables.
-      'truncate messages, conversations, status_events, webhook_errors restart identity' as never,
+      'truncate messages, conversation_events, conversations, status_events, webhook_errors restart identity' as never,
     );
   });
 
@@ -280,7 +280,7 @@ export function conversationRepositoryContract(
       [{ author: 'bot', text: 'hi' }],
       t0,
     ))!;
-    await repo.markSending(reply.id, t0);
+    expect(await repo.claimForSending(reply.id, t0)).toBe(true);
     await repo.ingest(
       batch({ statuses: [status('wamid.early', 'delivered')] }),
       t0,
@@ -356,6 +356,121 @@ export function conversationRepositoryContract(
     );
     expect((result as unknown as { rows: unknown[] }).rows).toEqual([
       { code: 130429, title: 'Rate limit hit' },
+    ]);
+  });
+
+  it('lets only one sender claim a pending message, and takes back stale claims', async () => {
+    const {
+      conversationsToAnswer: [id],
+    } = await repo.ingest(batch({ messages: [inbound()] }), t0, TIMEOUT);
+    const [message] = await repo.getUnanswered(id);
+    const [reply] = (await repo.recordReply(
+      id,
+      [message.id],
+      'turn',
+      [{ author: 'bot', text: 'x' }],
+      t0,
+    ))!;
+    const claims = await Promise.all([
+      repo.claimForSending(reply.id, t0),
+      repo.claimForSending(reply.id, t0),
+    ]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await repo.releaseStaleSends(at(-1000))).toEqual([]);
+    const released = await repo.releaseStaleSends(at(1000));
+    expect(released.map((m) => [m.id, m.status])).toEqual([
+      [reply.id, 'pending'],
+    ]);
+    expect(await repo.claimForSending(reply.id, at(2000))).toBe(true);
+  });
+
+  it('settles the customer messages an operator answers, and records the operator reply', async () => {
+    const {
+      conversationsToAnswer: [id],
+    } = await repo.ingest(
+      batch({ messages: [inbound(), inbound()] }),
+      t0,
+      TIMEOUT,
+    );
+    const recorded = await repo.recordOperatorMessages(
+      id,
+      'op-1',
+      [{ author: 'operator', text: 'Hi, this is Ana from support' }],
+      new Date(),
+    );
+    expect(recorded.map((m) => [m.author, m.status])).toEqual([
+      ['operator', 'pending'],
+    ]);
+    expect(await repo.getUnanswered(id)).toEqual([]);
+  });
+
+  it('opens a conversation for a customer who never wrote, and reuses an open one', async () => {
+    const first = await repo.openConversation('4915112345678', t0, TIMEOUT);
+    const again = await repo.openConversation(
+      '4915112345678',
+      at(1000),
+      TIMEOUT,
+    );
+    expect(again.id).toBe(first.id);
+    expect(
+      await repo.findOpenConversation('4915112345678', at(1000), TIMEOUT),
+    ).toMatchObject({ id: first.id });
+    expect(
+      await repo.findOpenConversation(
+        '4915112345678',
+        at(TIMEOUT + 1),
+        TIMEOUT,
+      ),
+    ).toBeNull();
+    const later = await repo.openConversation(
+      '4915112345678',
+      at(TIMEOUT + 1),
+      TIMEOUT,
+    );
+    expect(later.id).not.toBe(first.id);
+  });
+
+  it('pauses and resumes a conversation, recording each change with its reason', async () => {
+    const conversation = await repo.openConversation(
+      '4915112345678',
+      t0,
+      TIMEOUT,
+    );
+    const paused = await repo.changeState(
+      conversation.id,
+      {
+        state: 'handoff',
+        actor: 'operator',
+        reason: 'refund question',
+        handoffUntil: at(5 * MINUTE),
+      },
+      at(1000),
+    );
+    expect(paused).toMatchObject({
+      state: 'handoff',
+      stateReason: 'refund question',
+      handoffUntil: at(5 * MINUTE),
+    });
+    await repo.ingest(
+      batch({ messages: [inbound({ customerWaId: '4915112345678' })] }),
+      at(2000),
+      TIMEOUT,
+    );
+    expect(await repo.findConversationsWithPendingWork()).toEqual([]);
+    expect(await repo.resumeDueHandoffs(at(4 * MINUTE))).toEqual([]);
+    expect(await repo.resumeDueHandoffs(at(5 * MINUTE))).toEqual([
+      conversation.id,
+    ]);
+    expect((await repo.getConversation(conversation.id))?.state).toBe('active');
+    expect(await repo.findConversationsWithPendingWork()).toEqual([
+      conversation.id,
+    ]);
+    const result = await connection.db.execute(
+      'select type, actor, reason from conversation_events order by id' as never,
+    );
+    expect((result as unknown as { rows: unknown[] }).rows).toEqual([
+      { type: 'handoff', actor: 'operator', reason: 'refund question' },
+      { type: 'resume', actor: 'system', reason: 'handoff time ended' },
     ]);
   });
 }

@@ -5,6 +5,12 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { WhatsappModule } from '../whatsapp/whatsapp.module';
 import { ConversationRepository } from './conversation.repository';
 import { DrizzleConversationRepository } from './drizzle-conversation.repository';
+import { DrizzleInboxQueries } from './drizzle-inbox.queries';
+import { HandoffService } from './handoff.service';
+import { InboxQueries } from './inbox.queries';
+import { OperatorService } from './operator.service';
+import { ResponsePreviewService } from './response-preview.service';
+import { SessionService } from './session.service';
 import { InProcessTurnQueue } from './in-process-turn.queue';
 import { IngestService } from './ingest.service';
 import { OutboundService } from './outbound.service';
@@ -21,13 +27,25 @@ import { TurnService } from './turn.service';
       useClass: DrizzleConversationRepository,
     },
     { provide: TurnQueue, useClass: InProcessTurnQueue },
+    { provide: InboxQueries, useClass: DrizzleInboxQueries },
     IngestService,
     OutboundService,
     TurnService,
+    OperatorService,
+    HandoffService,
+    SessionService,
+    ResponsePreviewService,
     SessionExpiryJob,
     PendingWorkSweeper,
   ],
-  exports: [ConversationRepository, IngestService, OutboundService],
+  exports: [
+    IngestService,
+    InboxQueries,
+    OperatorService,
+    HandoffService,
+    SessionService,
+    ResponsePreviewService,
+  ],
 })
 export class ConversationModule implements BeforeApplicationShutdown {
   constructor(@Inject(TurnQueue) private readonly queue: TurnQueue) {}

@@ -4,6 +4,7 @@ import type {
   IngestResult,
   Message,
   OutboundDraft,
+  StateChange,
   StoredError,
 } from './conversation.types';
 
@@ -34,7 +35,11 @@ export abstract class ConversationRepository {
   /** Outbound messages recorded but not yet handed to the Graph API, in order. */
   abstract getUnsent(conversationId: string): Promise<Message[]>;
 
-  /** The last `limit` messages with text, oldest first, that are not among `excludeIds` and did not fail. */
+  /**
+   * The last `limit` messages with text, in the order the service recorded
+   * them (Meta's timestamps have only second resolution), that are not among
+   * `excludeIds` and did not fail.
+   */
   abstract getRecentMessages(
     conversationId: string,
     limit: number,
@@ -43,8 +48,9 @@ export abstract class ConversationRepository {
 
   /**
    * Atomically marks `answeredIds` answered and records the reply's chunks as
-   * pending outbound messages. Returns null (and changes nothing) when
-   * another turn answered any of those messages first.
+   * pending outbound messages (and, with `handoff`, hands the conversation
+   * to a person). Returns null (and changes nothing) when another turn
+   * answered any of those messages first.
    */
   abstract recordReply(
     conversationId: string,
@@ -52,16 +58,67 @@ export abstract class ConversationRepository {
     turnKey: string,
     drafts: OutboundDraft[],
     now: Date,
+    handoff?: StateChange,
   ): Promise<Message[] | null>;
 
-  /** Marks inbound messages as settled without a reply (e.g. the bot is paused). */
-  abstract markAnswered(ids: number[], now: Date): Promise<void>;
+  /**
+   * Records messages from an operator (or a fixed notice) as pending outbound
+   * messages, settling the customer's unanswered messages received up to
+   * `now`: a person has answered them.
+   */
+  abstract recordOperatorMessages(
+    conversationId: string,
+    batchKey: string,
+    drafts: OutboundDraft[],
+    now: Date,
+  ): Promise<Message[]>;
+
+  /** Settles the inbound messages received at or before `upTo` without a reply. */
+  abstract settleInbound(
+    conversationId: string,
+    upTo: Date,
+    now: Date,
+  ): Promise<void>;
+
+  /** The customer's open conversation, unless it has been idle past the timeout. */
+  abstract findOpenConversation(
+    customerWaId: string,
+    now: Date,
+    sessionTimeoutMs: number,
+  ): Promise<Conversation | null>;
+
+  /** The open conversation, or a new one (expiring an idle one first). */
+  abstract openConversation(
+    customerWaId: string,
+    now: Date,
+    sessionTimeoutMs: number,
+  ): Promise<Conversation>;
+
+  /** Changes a conversation's state and records who did it and why. */
+  abstract changeState(
+    conversationId: string,
+    change: StateChange,
+    now: Date,
+  ): Promise<Conversation>;
+
+  /** Handoffs whose auto-resume time has passed go back to the bot; returns their ids. */
+  abstract resumeDueHandoffs(now: Date): Promise<string[]>;
 
   /** When each turn that replied to this customer since `since` started, oldest first. */
   abstract recentTurnTimes(customerWaId: string, since: Date): Promise<Date[]>;
 
-  /** An outbound message is about to be handed to the Graph API. */
-  abstract markSending(messageId: number, now: Date): Promise<void>;
+  /**
+   * Claims a pending outbound message for sending (status `sending`).
+   * Resolves false when someone else claimed it first, so no message is
+   * handed to the Graph API twice.
+   */
+  abstract claimForSending(messageId: number, now: Date): Promise<boolean>;
+
+  /**
+   * Puts messages left in `sending` since before `before` (their sender died
+   * mid-send) back to `pending`; returns them.
+   */
+  abstract releaseStaleSends(before: Date): Promise<Message[]>;
 
   /** The Graph API accepted the message; statuses that raced ahead are applied. */
   abstract markSent(messageId: number, wamid: string, now: Date): Promise<void>;

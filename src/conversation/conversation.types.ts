@@ -44,6 +44,12 @@ export interface Message {
   replyAction: ReplyAction | null;
   turnKey: string | null;
   chunkIndex: number | null;
+  replyToId: number | null;
+  acceptedAt: Date | null;
+  createdAt: Date;
+  llmModel: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
 }
 
 /** An inbound message as the webhook parsed it. */
@@ -100,4 +106,14 @@ export interface OutboundDraft {
     promptTokens: number | null;
     completionTokens: number | null;
   };
+}
+
+export type EventActor = 'operator' | 'customer' | 'system';
+
+export interface StateChange {
+  state: 'active' | 'handoff';
+  actor: EventActor;
+  reason: string | null;
+  /** With `handoff`: give the conversation back to the bot at this time. */
+  handoffUntil?: Date | null;
 }

@@ -8,14 +8,14 @@ import {
   inArray,
   isNull,
   lt,
+  lte,
   ne,
   notInArray,
   sql,
 } from 'drizzle-orm';
 import { DatabaseConnection, Db } from '../database/database-connection';
 import {
-  ConversationRow,
-  MessageRow,
+  conversationEvents,
   conversations,
   messages,
   statusEvents,
@@ -29,41 +29,13 @@ import {
   InboundMessageInput,
   Message,
   OutboundDraft,
+  StateChange,
   StoredError,
 } from './conversation.types';
 import { KNOWN_STATUSES, nextStatus, settleStatus } from './message-status';
+import { toConversation, toMessage } from './row-mappers';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-
-const toConversation = (row: ConversationRow): Conversation => ({
-  id: row.id,
-  customerWaId: row.customerWaId,
-  customerName: row.customerName,
-  state: row.state,
-  stateReason: row.stateReason,
-  stateChangedAt: row.stateChangedAt,
-  handoffUntil: row.handoffUntil,
-  startedAt: row.startedAt,
-  lastActivityAt: row.lastActivityAt,
-});
-
-const toMessage = (row: MessageRow): Message => ({
-  id: row.id,
-  conversationId: row.conversationId,
-  direction: row.direction,
-  author: row.author,
-  wamid: row.wamid,
-  kind: row.kind,
-  text: row.text,
-  mediaId: row.mediaId,
-  status: row.status,
-  error: row.error ?? null,
-  sentAt: row.sentAt,
-  answeredAt: row.answeredAt,
-  replyAction: (row.replyAction as Message['replyAction']) ?? null,
-  turnKey: row.turnKey,
-  chunkIndex: row.chunkIndex,
-});
 
 /** Drizzle adapter: the same code on PGlite and on a PostgreSQL server. */
 @Injectable()
@@ -288,9 +260,10 @@ export class DrizzleConversationRepository extends ConversationRepository {
     const rows = await this.db
       .selectDistinct({ id: messages.conversationId })
       .from(messages)
+      .innerJoin(conversations, eq(conversations.id, messages.conversationId))
       .where(
-        sql`(${messages.direction} = 'inbound' and ${messages.answeredAt} is null)
-          or ${messages.status} in ('pending', 'sending')`,
+        sql`(${messages.direction} = 'inbound' and ${messages.answeredAt} is null and ${conversations.state} <> 'handoff')
+          or ${messages.status} = 'pending'`,
       );
     return rows.map((r) => r.id);
   }
@@ -344,7 +317,7 @@ export class DrizzleConversationRepository extends ConversationRepository {
             : undefined,
         ),
       )
-      .orderBy(desc(messages.sentAt), desc(messages.id))
+      .orderBy(desc(messages.createdAt), desc(messages.id))
       .limit(limit);
     return rows.reverse().map(toMessage);
   }
@@ -355,6 +328,7 @@ export class DrizzleConversationRepository extends ConversationRepository {
     turnKey: string,
     drafts: OutboundDraft[],
     now: Date,
+    handoff?: StateChange,
   ): Promise<Message[] | null> {
     return this.db
       .transaction(async (tx) => {
@@ -369,33 +343,30 @@ export class DrizzleConversationRepository extends ConversationRepository {
           // Another turn got there first: undo and record nothing.
           throw new AlreadyAnswered();
         }
-        const rows =
-          drafts.length === 0
-            ? []
-            : await tx
-                .insert(messages)
-                .values(
-                  drafts.map((d, index) => ({
-                    conversationId,
-                    direction: 'outbound' as const,
-                    author: d.author,
-                    kind: 'text',
-                    text: d.text,
-                    status: 'pending' as const,
-                    sentAt: now,
-                    turnKey,
-                    chunkIndex: index,
-                    llmModel: d.llm?.model ?? null,
-                    promptTokens: d.llm?.promptTokens ?? null,
-                    completionTokens: d.llm?.completionTokens ?? null,
-                  })),
-                )
-                .returning();
+        const [current] = await tx
+          .select({ state: conversations.state })
+          .from(conversations)
+          .where(eq(conversations.id, conversationId))
+          .for('update');
+        if (!handoff && current?.state === 'handoff') {
+          // An operator took over while the reply was being written.
+          throw new AlreadyAnswered();
+        }
+        const rows = await this.insertOutbound(
+          tx,
+          conversationId,
+          turnKey,
+          drafts,
+          now,
+          Math.max(...answeredIds),
+        );
         await tx
           .update(conversations)
           .set({ lastActivityAt: now })
           .where(eq(conversations.id, conversationId));
-        return rows.map(toMessage);
+        if (handoff)
+          await this.applyStateChange(tx, conversationId, handoff, now);
+        return rows;
       })
       .catch((error: unknown) => {
         if (error instanceof AlreadyAnswered) return null;
@@ -403,12 +374,216 @@ export class DrizzleConversationRepository extends ConversationRepository {
       });
   }
 
-  async markAnswered(ids: number[], now: Date): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db
+  recordOperatorMessages(
+    conversationId: string,
+    batchKey: string,
+    drafts: OutboundDraft[],
+    now: Date,
+  ): Promise<Message[]> {
+    return this.db.transaction(async (tx) => {
+      await this.settleInboundIn(tx, conversationId, now, now);
+      const rows = await this.insertOutbound(
+        tx,
+        conversationId,
+        batchKey,
+        drafts,
+        now,
+        null,
+      );
+      await tx
+        .update(conversations)
+        .set({ lastActivityAt: now })
+        .where(eq(conversations.id, conversationId));
+      return rows;
+    });
+  }
+
+  async settleInbound(
+    conversationId: string,
+    upTo: Date,
+    now: Date,
+  ): Promise<void> {
+    await this.settleInboundIn(this.db, conversationId, upTo, now);
+  }
+
+  private async settleInboundIn(
+    tx: Tx | Db,
+    conversationId: string,
+    upTo: Date,
+    now: Date,
+  ) {
+    await tx
       .update(messages)
       .set({ answeredAt: now })
-      .where(and(inArray(messages.id, ids), isNull(messages.answeredAt)));
+      .where(
+        and(
+          eq(messages.conversationId, conversationId),
+          eq(messages.direction, 'inbound'),
+          isNull(messages.answeredAt),
+          lte(messages.createdAt, upTo),
+        ),
+      );
+  }
+
+  private async insertOutbound(
+    tx: Tx,
+    conversationId: string,
+    key: string,
+    drafts: OutboundDraft[],
+    now: Date,
+    replyToId: number | null,
+  ): Promise<Message[]> {
+    if (drafts.length === 0) return [];
+    const rows = await tx
+      .insert(messages)
+      .values(
+        drafts.map((d, index) => ({
+          conversationId,
+          direction: 'outbound' as const,
+          author: d.author,
+          kind: 'text',
+          text: d.text,
+          status: 'pending' as const,
+          sentAt: now,
+          turnKey: key,
+          chunkIndex: index,
+          replyToId,
+          llmModel: d.llm?.model ?? null,
+          promptTokens: d.llm?.promptTokens ?? null,
+          completionTokens: d.llm?.completionTokens ?? null,
+        })),
+      )
+      .returning();
+    return rows.map(toMessage);
+  }
+
+  async findOpenConversation(
+    customerWaId: string,
+    now: Date,
+    sessionTimeoutMs: number,
+  ): Promise<Conversation | null> {
+    const [row] = await this.db
+      .select()
+      .from(conversations)
+      .where(
+        and(
+          eq(conversations.customerWaId, customerWaId),
+          ne(conversations.state, 'expired'),
+        ),
+      );
+    if (!row) return null;
+    const idle =
+      row.state === 'active' &&
+      row.lastActivityAt.getTime() < now.getTime() - sessionTimeoutMs;
+    return idle ? null : toConversation(row);
+  }
+
+  openConversation(
+    customerWaId: string,
+    now: Date,
+    sessionTimeoutMs: number,
+  ): Promise<Conversation> {
+    return this.db.transaction(async (tx) => {
+      await tx
+        .update(conversations)
+        .set({ state: 'expired', stateReason: 'idle', stateChangedAt: now })
+        .where(
+          and(
+            eq(conversations.customerWaId, customerWaId),
+            eq(conversations.state, 'active'),
+            lt(
+              conversations.lastActivityAt,
+              new Date(now.getTime() - sessionTimeoutMs),
+            ),
+          ),
+        );
+      const [row] = await tx
+        .insert(conversations)
+        .values({
+          customerWaId,
+          startedAt: now,
+          lastActivityAt: now,
+          stateChangedAt: now,
+        })
+        .onConflictDoUpdate({
+          target: conversations.customerWaId,
+          targetWhere: sql`${conversations.state} <> 'expired'`,
+          set: { customerWaId },
+        })
+        .returning();
+      return toConversation(row);
+    });
+  }
+
+  changeState(
+    conversationId: string,
+    change: StateChange,
+    now: Date,
+  ): Promise<Conversation> {
+    return this.db.transaction((tx) =>
+      this.applyStateChange(tx, conversationId, change, now),
+    );
+  }
+
+  private async applyStateChange(
+    tx: Tx,
+    conversationId: string,
+    change: StateChange,
+    now: Date,
+  ): Promise<Conversation> {
+    const [row] = await tx
+      .update(conversations)
+      .set({
+        state: change.state,
+        stateReason: change.reason,
+        stateChangedAt: now,
+        handoffUntil:
+          change.state === 'handoff' ? (change.handoffUntil ?? null) : null,
+        lastActivityAt: now,
+      })
+      .where(eq(conversations.id, conversationId))
+      .returning();
+    await tx.insert(conversationEvents).values({
+      conversationId,
+      type: change.state === 'handoff' ? 'handoff' : 'resume',
+      actor: change.actor,
+      reason: change.reason,
+      createdAt: now,
+    });
+    return toConversation(row);
+  }
+
+  resumeDueHandoffs(now: Date): Promise<string[]> {
+    return this.db.transaction(async (tx) => {
+      const due = await tx
+        .update(conversations)
+        .set({
+          state: 'active',
+          stateReason: 'auto-resume',
+          stateChangedAt: now,
+          handoffUntil: null,
+          lastActivityAt: now,
+        })
+        .where(
+          and(
+            eq(conversations.state, 'handoff'),
+            lte(conversations.handoffUntil, now),
+          ),
+        )
+        .returning({ id: conversations.id });
+      if (due.length > 0) {
+        await tx.insert(conversationEvents).values(
+          due.map((d) => ({
+            conversationId: d.id,
+            type: 'resume',
+            actor: 'system',
+            reason: 'handoff time ended',
+            createdAt: now,
+          })),
+        );
+      }
+      return due.map((d) => d.id);
+    });
   }
 
   async recentTurnTimes(customerWaId: string, since: Date): Promise<Date[]> {
@@ -429,15 +604,32 @@ export class DrizzleConversationRepository extends ConversationRepository {
     return rows.map((r) => new Date(r.startedAt));
   }
 
-  async markSending(messageId: number, now: Date): Promise<void> {
-    await this.db
+  async claimForSending(messageId: number, now: Date): Promise<boolean> {
+    const claimed = await this.db
       .update(messages)
       .set({
         status: 'sending',
         statusUpdatedAt: now,
         attempts: sql`${messages.attempts} + 1`,
       })
-      .where(eq(messages.id, messageId));
+      .where(and(eq(messages.id, messageId), eq(messages.status, 'pending')))
+      .returning({ id: messages.id });
+    return claimed.length === 1;
+  }
+
+  async releaseStaleSends(before: Date): Promise<Message[]> {
+    const rows = await this.db
+      .update(messages)
+      .set({ status: 'pending' })
+      .where(
+        and(
+          eq(messages.direction, 'outbound'),
+          eq(messages.status, 'sending'),
+          lt(messages.statusUpdatedAt, before),
+        ),
+      )
+      .returning();
+    return rows.map(toMessage);
   }
 
   async markSent(messageId: number, wamid: string, now: Date): Promise<void> {
@@ -456,6 +648,7 @@ export class DrizzleConversationRepository extends ConversationRepository {
           wamid,
           status,
           statusUpdatedAt: now,
+          acceptedAt: now,
           error:
             status === 'failed'
               ? (events.find((e) => e.status === 'failed')?.error ?? null)

@@ -7,7 +7,7 @@ import { ConversationRepository } from './conversation.repository';
 import { Conversation, Message, StoredError } from './conversation.types';
 
 export interface DeliveryReport {
-  sent: Message[];
+  sent: Array<{ message: Message; response: unknown }>;
   failed: Array<{ message: Message; error: WhatsappSendError }>;
 }
 
@@ -40,19 +40,14 @@ export class OutboundService {
     let failedTurn: { key: string | null; error: WhatsappSendError } | null =
       null;
     for (const message of unsent) {
-      if (message.status === 'sending') {
-        // The process stopped while this one was with the Graph API. Meta has
-        // no idempotency key, so we cannot know; a repeat beats silence.
-        this.logger.warn(
-          { messageId: message.id, conversationId: conversation.id },
-          'resending a message interrupted mid-send; the customer may see it twice',
-        );
-      }
+      if (message.status !== 'pending') continue;
       if (failedTurn && failedTurn.key === message.turnKey) {
         await this.fail(message, failedTurn.error, report);
         continue;
       }
-      await this.repository.markSending(message.id, new Date());
+      // Whoever claims a message sends it; a concurrent sender skips it.
+      if (!(await this.repository.claimForSending(message.id, new Date())))
+        continue;
       try {
         const result = await this.whatsapp.sendText(
           conversation.customerWaId,
@@ -60,7 +55,10 @@ export class OutboundService {
         );
         await this.repository.markSent(message.id, result.wamid, new Date());
         this.metrics.messagesSent.inc({ author: message.author });
-        report.sent.push({ ...message, wamid: result.wamid, status: 'sent' });
+        report.sent.push({
+          message: { ...message, wamid: result.wamid, status: 'sent' },
+          response: result.response,
+        });
       } catch (error) {
         if (!(error instanceof WhatsappSendError)) throw error;
         this.logger.error(

@@ -5,6 +5,9 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { AppConfig } from '../config/app-config';
+import { DatabaseConnection } from '../database/database-connection';
+import { MAX_SEND_RETRY_DELAY_MS } from '../whatsapp/whatsapp.client';
 import { ConversationRepository } from './conversation.repository';
 import { TurnQueue } from './turn.queue';
 
@@ -22,13 +25,30 @@ export class PendingWorkSweeper
 {
   private readonly logger = new Logger(PendingWorkSweeper.name);
 
+  /** Longer than any one message can take to send, retries included. */
+  private readonly staleSendMs: number;
+
   constructor(
     private readonly repository: ConversationRepository,
     private readonly queue: TurnQueue,
     private readonly scheduler: SchedulerRegistry,
-  ) {}
+    private readonly connection: DatabaseConnection,
+    config: AppConfig,
+  ) {
+    const { sendMaxAttempts, httpTimeoutMs } = config.whatsapp;
+    this.staleSendMs =
+      sendMaxAttempts * (httpTimeoutMs + MAX_SEND_RETRY_DELAY_MS);
+  }
 
   async onApplicationBootstrap() {
+    // PGlite belongs to this process alone: whatever it left in `sending`
+    // was interrupted by the last stop. A shared server may have live
+    // senders, so only stale claims are taken back there.
+    await this.releaseStaleSends(
+      this.connection.driver === 'pglite'
+        ? new Date()
+        : new Date(Date.now() - this.staleSendMs),
+    );
     const recovered = await this.sweep();
     if (recovered > 0) {
       this.logger.log(
@@ -46,7 +66,24 @@ export class PendingWorkSweeper
       this.scheduler.deleteInterval(JOB);
   }
 
+  private async releaseStaleSends(before: Date) {
+    try {
+      const released = await this.repository.releaseStaleSends(before);
+      for (const message of released) {
+        // Meta has no idempotency key: we cannot know whether it arrived,
+        // and a possible repeat beats silence.
+        this.logger.warn(
+          { messageId: message.id, conversationId: message.conversationId },
+          'resending a message interrupted mid-send; the customer may see it twice',
+        );
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'could not release interrupted sends');
+    }
+  }
+
   async sweep(): Promise<number> {
+    await this.releaseStaleSends(new Date(Date.now() - this.staleSendMs));
     try {
       const ids = await this.repository.findConversationsWithPendingWork();
       await Promise.all(

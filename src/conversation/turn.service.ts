@@ -7,7 +7,13 @@ import { MetricsService } from '../metrics/metrics.service';
 import { splitMessage } from '../whatsapp/split-message';
 import { WhatsappClient } from '../whatsapp/whatsapp.client';
 import { ConversationRepository } from './conversation.repository';
-import { Conversation, Message, OutboundDraft } from './conversation.types';
+import {
+  Conversation,
+  Message,
+  OutboundDraft,
+  StateChange,
+} from './conversation.types';
+import { findHandoffKeyword } from './handoff-keywords';
 import { OutboundService } from './outbound.service';
 
 export interface TurnOutcome {
@@ -91,7 +97,11 @@ export class TurnService {
     const newest = unanswered[unanswered.length - 1];
     if (newest.wamid) void this.whatsapp.markRead(newest.wamid, true);
 
-    const drafts = await this.compose(conversation, unanswered, log);
+    const { drafts, handoff } = await this.compose(
+      conversation,
+      unanswered,
+      log,
+    );
     const turnKey = `${conversationId}:${newest.id}`;
     const recorded = await this.repository.recordReply(
       conversationId,
@@ -99,13 +109,22 @@ export class TurnService {
       turnKey,
       drafts,
       new Date(),
+      handoff,
     );
     if (!recorded) {
       this.metrics.turns.inc({ outcome: 'raced' });
       return { status: 'raced' };
     }
     const report = await this.outbound.sendUnsent(conversation);
-    this.metrics.turns.inc({ outcome: drafts[0]?.author ?? 'none' });
+    this.metrics.turns.inc({
+      outcome: handoff ? 'handoff' : (drafts[0]?.author ?? 'none'),
+    });
+    if (handoff) {
+      this.logger.log(
+        { ...log, reason: handoff.reason },
+        'customer asked for a person: conversation handed off',
+      );
+    }
     this.metrics.turnSeconds.observe((Date.now() - started) / 1000);
     this.logger.log(
       {
@@ -138,10 +157,30 @@ export class TurnService {
     conversation: Conversation,
     unanswered: Message[],
     log: object,
-  ): Promise<OutboundDraft[]> {
+  ): Promise<{ drafts: OutboundDraft[]; handoff?: StateChange }> {
     const settings = this.config.llm;
+    const handoffReply = (reason: string | null) => ({
+      drafts: [
+        { author: 'notice' as const, text: this.config.handoff.message },
+      ],
+      handoff: {
+        state: 'handoff' as const,
+        actor: 'customer' as const,
+        reason,
+      },
+    });
+    const asked = unanswered
+      .map((m) =>
+        m.replyAction === 'llm' && m.text
+          ? findHandoffKeyword(m.text, this.config.handoff.keywords)
+          : null,
+      )
+      .find(Boolean);
+    if (asked) return handoffReply(`customer wrote "${asked}"`);
     if (!unanswered.some((m) => m.replyAction === 'llm')) {
-      return [{ author: 'notice', text: settings.mediaReplyMessage }];
+      return {
+        drafts: [{ author: 'notice', text: settings.mediaReplyMessage }],
+      };
     }
     const history = await this.repository.getRecentMessages(
       conversation.id,
@@ -155,13 +194,20 @@ export class TurnService {
       newMessages: unanswered.map(toPromptEntry),
     });
     try {
-      const reply = await this.llm.complete(prompt);
+      const reply = await this.llm.complete(prompt, {
+        offerHandoff: settings.handoffTool,
+      });
       this.metrics.llmTokens.inc({ kind: 'prompt' }, reply.promptTokens ?? 0);
       this.metrics.llmTokens.inc(
         { kind: 'completion' },
         reply.completionTokens ?? 0,
       );
-      return splitMessage(
+      if (reply.handoff) {
+        return handoffReply(
+          reply.handoff.reason ?? 'the assistant judged a person is needed',
+        );
+      }
+      const drafts = splitMessage(
         reply.text,
         this.config.conversation.maxMessageLength,
       ).map((text, index): OutboundDraft => ({
@@ -176,6 +222,7 @@ export class TurnService {
           },
         }),
       }));
+      return { drafts };
     } catch (error) {
       const reason = error instanceof LlmError ? error.reason : 'unexpected';
       this.metrics.llmFailures.inc({ reason });
@@ -183,7 +230,9 @@ export class TurnService {
         { ...log, reason, err: error instanceof LlmError ? undefined : error },
         `LLM failed (${error instanceof Error ? error.message : String(error)}); sending the fallback text`,
       );
-      return [{ author: 'fallback', text: settings.fallbackMessage }];
+      return {
+        drafts: [{ author: 'fallback', text: settings.fallbackMessage }],
+      };
     }
   }
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   index,
   integer,
@@ -69,6 +70,8 @@ export const conversations = pgTable(
       .where(sql`${t.state} <> 'expired'`),
     index('conversations_customer_idx').on(t.customerWaId, t.startedAt),
     index('conversations_state_activity_idx').on(t.state, t.lastActivityAt),
+    index('conversations_activity_idx').on(t.lastActivityAt, t.id),
+    index('conversations_started_idx').on(t.startedAt),
   ],
 );
 
@@ -100,6 +103,10 @@ export const messages = pgTable(
     turnKey: text('turn_key'),
     chunkIndex: smallint('chunk_index'),
     attempts: integer('attempts').notNull().default(0),
+    /** Outbound: the newest inbound message this reply answers. */
+    replyToId: bigint('reply_to_id', { mode: 'number' }),
+    /** Outbound: when the Graph API accepted it. */
+    acceptedAt: timestamp('accepted_at', { withTimezone: true }),
     llmModel: text('llm_model'),
     promptTokens: integer('prompt_tokens'),
     completionTokens: integer('completion_tokens'),
@@ -111,6 +118,7 @@ export const messages = pgTable(
     index('messages_unanswered_idx')
       .on(t.conversationId, t.sentAt)
       .where(sql`${t.direction} = 'inbound' and ${t.answeredAt} is null`),
+    index('messages_created_idx').on(t.createdAt),
     index('messages_unsent_idx')
       .on(t.conversationId, t.id)
       .where(sql`${t.status} in ('pending', 'sending')`),
@@ -135,6 +143,27 @@ export const statusEvents = pgTable(
   (t) => [uniqueIndex('status_events_wamid_status_uq').on(t.wamid, t.status)],
 );
 
+/** Every change of a conversation's state, with who did it and why. */
+export const conversationEvents = pgTable(
+  'conversation_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    /** handoff | resume | expire */
+    type: text('type').notNull(),
+    /** operator | customer | system */
+    actor: text('actor').notNull(),
+    reason: text('reason'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('conversation_events_conversation_idx').on(t.conversationId, t.id),
+    index('conversation_events_type_time_idx').on(t.type, t.createdAt),
+  ],
+);
+
 /** `value.errors[]` of a webhook: account- or system-level problems Meta reports. */
 export const webhookErrors = pgTable('webhook_errors', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
@@ -147,7 +176,14 @@ export const webhookErrors = pgTable('webhook_errors', {
   createdAt: createdAt(),
 });
 
-export const schema = { conversations, messages, statusEvents, webhookErrors };
+export const schema = {
+  conversations,
+  messages,
+  statusEvents,
+  conversationEvents,
+  webhookErrors,
+};
 
 export type ConversationRow = typeof conversations.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
+export type ConversationEventRow = typeof conversationEvents.$inferSelect;

@@ -4,7 +4,10 @@ export interface ChatMessage {
 }
 
 export interface LlmReply {
+  /** The answer; empty only when `handoff` is set. */
   text: string;
+  /** Set when the model called the request_human tool. */
+  handoff: { reason: string | null } | null;
   model: string;
   promptTokens: number | null;
   completionTokens: number | null;
@@ -33,6 +36,13 @@ export class LlmError extends Error {
 export abstract class LlmProvider {
   abstract readonly configured: boolean;
   abstract readonly model: string;
-  /** Resolves with a non-empty reply or rejects with an LlmError. */
-  abstract complete(messages: ChatMessage[]): Promise<LlmReply>;
+  /**
+   * Resolves with a non-empty reply (or a handoff request, when
+   * `offerHandoff` lets the model ask for a person) or rejects with an
+   * LlmError.
+   */
+  abstract complete(
+    messages: ChatMessage[],
+    options?: { offerHandoff?: boolean },
+  ): Promise<LlmReply>;
 }

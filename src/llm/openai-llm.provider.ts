@@ -34,7 +34,10 @@ export class OpenAiLlmProvider extends LlmProvider {
     return this.settings.model;
   }
 
-  async complete(messages: ChatMessage[]): Promise<LlmReply> {
+  async complete(
+    messages: ChatMessage[],
+    options: { offerHandoff?: boolean } = {},
+  ): Promise<LlmReply> {
     if (!this.client) {
       throw new LlmError('not-configured', 'OPENAI_API_KEY is not set');
     }
@@ -43,20 +46,65 @@ export class OpenAiLlmProvider extends LlmProvider {
       completion = await this.client.chat.completions.create({
         model: this.settings.model,
         messages,
+        ...(options.offerHandoff && { tools: [REQUEST_HUMAN_TOOL] }),
       });
     } catch (error) {
       throw toLlmError(error);
     }
-    const text = completion.choices?.[0]?.message?.content?.trim() ?? '';
-    if (!text) {
+    const message = completion.choices?.[0]?.message;
+    const text = message?.content?.trim() ?? '';
+    const handoff = findHandoffCall(message?.tool_calls);
+    if (!text && !handoff) {
       throw new LlmError('empty-answer', 'the model returned no text');
     }
     return {
       text,
+      handoff,
       model: completion.model || this.settings.model,
       promptTokens: completion.usage?.prompt_tokens ?? null,
       completionTokens: completion.usage?.completion_tokens ?? null,
     };
+  }
+}
+
+/** The tool the model calls when the customer wants a person. */
+export const REQUEST_HUMAN_TOOL: OpenAI.Chat.Completions.ChatCompletionFunctionTool =
+  {
+    type: 'function',
+    function: {
+      name: 'request_human',
+      description:
+        'Hand the conversation to a human member of staff. Call this only when the customer clearly asks to talk to a person, or when they are upset and a person is needed.',
+      parameters: {
+        type: 'object',
+        properties: {
+          reason: {
+            type: 'string',
+            description: 'One short sentence on why a person is needed',
+          },
+        },
+        required: [],
+        additionalProperties: false,
+      },
+    },
+  };
+
+function findHandoffCall(
+  calls: OpenAI.Chat.Completions.ChatCompletionMessageToolCall[] | undefined,
+): { reason: string | null } | null {
+  const call = calls?.find(
+    (c) =>
+      c.type === 'function' &&
+      c.function.name === REQUEST_HUMAN_TOOL.function.name,
+  );
+  if (!call || call.type !== 'function') return null;
+  try {
+    const args = JSON.parse(call.function.arguments || '{}') as {
+      reason?: unknown;
+    };
+    return { reason: typeof args.reason === 'string' ? args.reason : null };
+  } catch {
+    return { reason: null };
   }
 }
 

@@ -6,10 +6,12 @@ import { firstValueFrom } from 'rxjs';
 import { maskPhoneNumber, toWhatsappRecipient } from '../common/phone-number';
 import { AppConfig, WhatsappConfig } from '../config/app-config';
 import { classifyGraphError, retryDelayMs } from './graph-error.classifier';
-import { SendResult, WhatsappClient } from './whatsapp.client';
+import {
+  MAX_SEND_RETRY_DELAY_MS,
+  SendResult,
+  WhatsappClient,
+} from './whatsapp.client';
 import { WhatsappSendError } from './whatsapp-send.error';
-
-const MAX_RETRY_DELAY_MS = 60_000;
 
 /**
  * The Cloud API over HTTP: `POST /{version}/{phone-number-id}/messages`
@@ -55,7 +57,7 @@ export class CloudApiWhatsappClient extends WhatsappClient {
         }
         const delay = retryDelayMs(error, attempt, {
           baseMs: this.settings.retryBaseMs,
-          maxMs: MAX_RETRY_DELAY_MS,
+          maxMs: MAX_SEND_RETRY_DELAY_MS,
         });
         this.logger.warn(
           {

@@ -1,3 +1,6 @@
+/** The longest wait between two attempts to send one message. */
+export const MAX_SEND_RETRY_DELAY_MS = 60_000;
+
 export interface SendResult {
   wamid: string;
   /** The recipient's wa_id as Meta resolved it. */

@@ -1,0 +1,284 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class ConversationDto {
+  @ApiProperty({
+    format: 'uuid',
+    example: '0b6c0d3e-8a57-4a8e-9b1b-2f1f6c3f9a10',
+  })
+  id: string;
+  @ApiProperty({ example: '16505551234', description: 'wa_id digits' })
+  phoneNumber: string;
+  @ApiProperty({ type: String, nullable: true, example: 'Sheena Nelson' })
+  customerName: string | null;
+  @ApiProperty({ enum: ['active', 'handoff', 'expired'], example: 'active' })
+  state: string;
+  @ApiProperty({ type: String, nullable: true, example: null })
+  stateReason: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+  })
+  handoffUntil: string | null;
+  @ApiProperty({ format: 'date-time' })
+  startedAt: string;
+  @ApiProperty({ format: 'date-time' })
+  lastActivityAt: string;
+  @ApiProperty({ example: 6 })
+  messageCount: number;
+  @ApiProperty({
+    example: 0,
+    description: 'Customer messages not answered yet',
+  })
+  unansweredCount: number;
+}
+
+export class ConversationEventDto {
+  @ApiProperty({ enum: ['handoff', 'resume'], example: 'handoff' })
+  type: string;
+  @ApiProperty({
+    enum: ['operator', 'customer', 'system'],
+    example: 'operator',
+  })
+  actor: string;
+  @ApiProperty({ type: String, nullable: true, example: 'Refund request' })
+  reason: string | null;
+  @ApiProperty({ format: 'date-time' })
+  at: string;
+}
+
+export class ConversationDetailDto extends ConversationDto {
+  @ApiProperty({
+    type: [ConversationEventDto],
+    description: 'State changes, oldest first',
+  })
+  events: ConversationEventDto[];
+}
+
+export class MessageErrorDto {
+  @ApiProperty({
+    oneOf: [{ type: 'number' }, { type: 'string' }],
+    example: 131047,
+  })
+  code: number | string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'window-closed' })
+  title: string | null;
+  @ApiProperty({ type: String, nullable: true })
+  message: string | null;
+  @ApiProperty({ type: String, nullable: true })
+  details: string | null;
+}
+
+export class MessageDto {
+  @ApiProperty({ example: 42 })
+  id: number;
+  @ApiProperty({ enum: ['inbound', 'outbound'] })
+  direction: string;
+  @ApiProperty({ enum: ['customer', 'bot', 'fallback', 'notice', 'operator'] })
+  author: string;
+  @ApiProperty({
+    example: 'text',
+    description: "Meta's message type (text, image, interactive, …)",
+  })
+  kind: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'Do you ship to Spain?',
+  })
+  text: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQzQUZB',
+  })
+  wamid: string | null;
+  @ApiProperty({
+    enum: [
+      'received',
+      'pending',
+      'sending',
+      'sent',
+      'delivered',
+      'read',
+      'played',
+      'failed',
+    ],
+  })
+  status: string;
+  @ApiProperty({ type: MessageErrorDto, nullable: true })
+  error: MessageErrorDto | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Media id of image/audio/video/document/sticker',
+  })
+  mediaId: string | null;
+  @ApiProperty({
+    format: 'date-time',
+    description: "Meta's timestamp (inbound) or when recorded (outbound)",
+  })
+  timestamp: string;
+}
+
+export class ConversationPageDto {
+  @ApiProperty({ type: [ConversationDto] })
+  items: ConversationDto[];
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page',
+  })
+  nextCursor: string | null;
+}
+
+export class MessagePageDto {
+  @ApiProperty({ type: [MessageDto] })
+  items: MessageDto[];
+  @ApiProperty({ type: String, nullable: true })
+  nextCursor: string | null;
+}
+
+export class SessionMessageDto {
+  @ApiProperty({ enum: ['user', 'assistant'] })
+  role: string;
+  @ApiProperty({ enum: ['customer', 'bot', 'fallback', 'notice', 'operator'] })
+  author: string;
+  @ApiProperty({ example: 'Do you ship to Spain?' })
+  text: string;
+  @ApiProperty({ format: 'date-time' })
+  timestamp: string;
+}
+
+export class SessionContextDto {
+  @ApiProperty({
+    type: [SessionMessageDto],
+    description: 'The last CONTEXT_MESSAGES messages, oldest first',
+  })
+  previousMessages: SessionMessageDto[];
+}
+
+export class SessionDto {
+  @ApiProperty({ format: 'uuid' })
+  conversationId: string;
+  @ApiProperty({ example: '16505551234' })
+  phoneNumber: string;
+  @ApiProperty({ type: String, nullable: true, example: 'Sheena Nelson' })
+  customerName: string | null;
+  @ApiProperty({ enum: ['active', 'handoff'] })
+  state: string;
+  @ApiProperty()
+  context: SessionContextDto;
+  @ApiProperty({ format: 'date-time' })
+  startedAt: string;
+  @ApiProperty({ format: 'date-time' })
+  lastActivity: string;
+  @ApiProperty({ example: true })
+  active: boolean;
+}
+
+class GraphContactDto {
+  @ApiProperty({ example: '+16505551234' })
+  input: string;
+  @ApiProperty({ example: '16505551234' })
+  wa_id: string;
+}
+
+class GraphMessageIdDto {
+  @ApiProperty({
+    example: 'wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA',
+  })
+  id: string;
+}
+
+export class GraphSendResponseDto {
+  @ApiProperty({ example: 'whatsapp' })
+  messaging_product: string;
+  @ApiProperty({ type: [GraphContactDto] })
+  contacts: GraphContactDto[];
+  @ApiProperty({
+    type: [GraphMessageIdDto],
+    description: 'One per part when the text was split',
+  })
+  messages: GraphMessageIdDto[];
+}
+
+class TokensDto {
+  @ApiProperty({ type: Number, nullable: true, example: 412 })
+  prompt: number | null;
+  @ApiProperty({ type: Number, nullable: true, example: 38 })
+  completion: number | null;
+  @ApiProperty({ type: Number, nullable: true, example: 450 })
+  total: number | null;
+}
+
+class GenerateMetadataDto {
+  @ApiProperty({ example: 'gpt-4.1-mini' })
+  model: string;
+  @ApiProperty()
+  tokens: TokensDto;
+  @ApiProperty({ format: 'date-time' })
+  timestamp: string;
+}
+
+export class GenerateResponseResultDto {
+  @ApiProperty({ example: 'Yes, it comes in blue and green.' })
+  reply: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true })
+  conversationId: string | null;
+  @ApiProperty()
+  metadata: GenerateMetadataDto;
+}
+
+class LatencyDto {
+  @ApiProperty({ type: Number, nullable: true, example: 1840 })
+  median: number | null;
+  @ApiProperty({ type: Number, nullable: true, example: 4210 })
+  p95: number | null;
+  @ApiProperty({ example: 128 })
+  samples: number;
+}
+
+class SendFailureDto {
+  @ApiProperty({ example: '131047' })
+  code: string;
+  @ApiProperty({ example: 3 })
+  count: number;
+}
+
+export class StatsDto {
+  @ApiProperty({ format: 'date-time' })
+  from: string;
+  @ApiProperty({ format: 'date-time' })
+  to: string;
+  @ApiProperty({ example: 240 })
+  inboundMessages: number;
+  @ApiProperty({ example: 251 })
+  outboundMessages: number;
+  @ApiProperty({ example: 57 })
+  conversationsOpened: number;
+  @ApiProperty({ example: 4 })
+  handoffs: number;
+  @ApiProperty({ example: 2 })
+  fallbackReplies: number;
+  @ApiProperty({ type: TokensDto })
+  llmTokens: TokensDto;
+  @ApiProperty({
+    type: LatencyDto,
+    description:
+      'From a customer message arriving to the reply being accepted by the Graph API (debounce included)',
+  })
+  replyLatencyMs: LatencyDto;
+  @ApiProperty({ type: [SendFailureDto] })
+  sendFailures: SendFailureDto[];
+}
+
+export class HandoffResultDto extends ConversationDto {}
+
+export class OperatorReplyResultDto {
+  @ApiProperty({ format: 'uuid' })
+  conversationId: string;
+  @ApiProperty({ type: [MessageDto] })
+  messages: MessageDto[];
+}

@@ -1,0 +1,103 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiEnvelope, ok } from '../common/api-envelope';
+import {
+  ApiEnvelopeResponse,
+  ApiErrorResponse,
+} from '../common/api-envelope.decorator';
+import { OperatorService } from '../conversation/operator.service';
+import { ResponsePreviewService } from '../conversation/response-preview.service';
+import { AdminApi } from './admin-api.decorator';
+import { GenerateResponseDto } from './dto/generate-response.dto';
+import {
+  GraphSendResponseDto,
+  GenerateResponseResultDto,
+} from './dto/responses.dto';
+import { SendMessageDto } from './dto/send-message.dto';
+
+@ApiTags('messaging')
+@AdminApi()
+@Controller('api')
+export class MessagingController {
+  constructor(
+    private readonly operator: OperatorService,
+    private readonly preview: ResponsePreviewService,
+  ) {}
+
+  @Post('send-message')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Send a WhatsApp text to a customer',
+    description:
+      "Sends through the Cloud API and records the message in the customer's conversation (opening one if needed); the LLM sees it as context later. Text longer than MAX_MESSAGE_LENGTH is split like bot replies. `data` is Meta's response, with one id per part. Outside the customer's 24-hour window Meta refuses free-form text (131047): the answer is then 502 with Meta's error.",
+  })
+  @ApiEnvelopeResponse(GraphSendResponseDto, {
+    description: 'Accepted by the Cloud API',
+  })
+  @ApiErrorResponse(
+    400,
+    'Validation failed: phoneNumber must be a phone number …',
+  )
+  @ApiErrorResponse(502, 'WhatsApp did not accept the message: …')
+  async sendMessage(
+    @Body() body: SendMessageDto,
+  ): Promise<ApiEnvelope<GraphSendResponseDto>> {
+    const result = await this.operator.sendToCustomer(
+      body.phoneNumber,
+      body.message,
+    );
+    return ok(
+      mergeGraphResponses(result.responses, body.phoneNumber),
+      'Message sent',
+    );
+  }
+
+  @Post('generate-response')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Preview what the bot would answer',
+    description:
+      'Runs the same prompt building and LLM as the pipeline without sending or storing anything. With `conversationId`, that conversation is the context. When the LLM fails the answer is 502 (503 when no key is configured), never the fallback text.',
+  })
+  @ApiEnvelopeResponse(GenerateResponseResultDto)
+  @ApiErrorResponse(
+    400,
+    'Validation failed: message must be longer than or equal to 1 characters',
+  )
+  @ApiErrorResponse(404, 'Conversation not found')
+  @ApiErrorResponse(502, 'The LLM failed (timeout): …')
+  @ApiErrorResponse(503, 'The LLM is not configured: set OPENAI_API_KEY')
+  async generateResponse(
+    @Body() body: GenerateResponseDto,
+  ): Promise<ApiEnvelope<GenerateResponseResultDto>> {
+    const result = await this.preview.generate({
+      message: body.message,
+      conversationId: body.conversationId,
+      context: Array.isArray(body.context)
+        ? body.context.map((c) => ({
+            from:
+              c.role === 'user' ? ('customer' as const) : ('business' as const),
+            text: c.content,
+          }))
+        : body.context,
+    });
+    return ok(result, 'Response generated');
+  }
+}
+
+/** Meta's response to each part, as one response listing every message id. */
+function mergeGraphResponses(
+  responses: unknown[],
+  phoneNumber: string,
+): GraphSendResponseDto {
+  const first = (responses[0] ?? {}) as Partial<GraphSendResponseDto>;
+  return {
+    messaging_product: first.messaging_product ?? 'whatsapp',
+    contacts: first.contacts ?? [
+      { input: `+${phoneNumber}`, wa_id: phoneNumber },
+    ],
+    messages: responses.flatMap(
+      (r) => (r as Partial<GraphSendResponseDto>).messages ?? [],
+    ),
+  };
+}

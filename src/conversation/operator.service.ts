@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../common/domain.error';
+import { AppConfig } from '../config/app-config';
+import { splitMessage } from '../whatsapp/split-message';
+import { ConversationRepository } from './conversation.repository';
+import { Conversation, Message } from './conversation.types';
+import { OutboundService } from './outbound.service';
+
+export interface OperatorSendResult {
+  conversationId: string;
+  messages: Message[];
+  /** Meta's responses, one per chunk, in order. */
+  responses: unknown[];
+}
+
+/**
+ * Messages an operator sends by hand. They are split like bot replies,
+ * recorded in the customer's conversation (so the LLM sees them as context
+ * later) and settle the customer's unanswered messages: a person answered.
+ */
+@Injectable()
+export class OperatorService {
+  constructor(
+    private readonly repository: ConversationRepository,
+    private readonly outbound: OutboundService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Sends to any customer, opening a conversation when there is none. */
+  async sendToCustomer(
+    waId: string,
+    text: string,
+  ): Promise<OperatorSendResult> {
+    const conversation = await this.repository.openConversation(
+      waId,
+      new Date(),
+      this.config.conversation.sessionTimeoutMs,
+    );
+    return this.send(conversation, text);
+  }
+
+  /** Replies in the customer's open conversation; 404 when there is none. */
+  async reply(waId: string, text: string): Promise<OperatorSendResult> {
+    const conversation = await this.repository.findOpenConversation(
+      waId,
+      new Date(),
+      this.config.conversation.sessionTimeoutMs,
+    );
+    if (!conversation) {
+      throw new DomainError(
+        `No open conversation with ${waId}`,
+        'conversation-not-found',
+        404,
+      );
+    }
+    return this.send(conversation, text);
+  }
+
+  private async send(
+    conversation: Conversation,
+    text: string,
+  ): Promise<OperatorSendResult> {
+    const chunks = splitMessage(
+      text,
+      this.config.conversation.maxMessageLength,
+    );
+    if (chunks.length === 0) {
+      throw new DomainError('The message is empty', 'empty-message', 400);
+    }
+    const recorded = await this.repository.recordOperatorMessages(
+      conversation.id,
+      `operator:${randomUUID()}`,
+      chunks.map((chunk) => ({ author: 'operator', text: chunk })),
+      new Date(),
+    );
+    const report = await this.outbound.sendUnsent(conversation);
+    const ids = new Set(recorded.map((m) => m.id));
+    const failure = report.failed.find((f) => ids.has(f.message.id));
+    if (failure) {
+      const sentBefore = report.sent.filter((s) =>
+        ids.has(s.message.id),
+      ).length;
+      throw new DomainError(
+        `WhatsApp did not accept the message${sentBefore ? ` (after ${sentBefore} of ${recorded.length} parts)` : ''}: ${failure.error.message}`,
+        'whatsapp-send-failed',
+        502,
+      );
+    }
+    const sent = report.sent.filter((s) => ids.has(s.message.id));
+    return {
+      conversationId: conversation.id,
+      messages: sent.map((s) => s.message),
+      responses: sent.map((s) => s.response),
+    };
+  }
+}

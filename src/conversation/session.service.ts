@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../common/domain.error';
+import { AppConfig } from '../config/app-config';
+import { ConversationRepository } from './conversation.repository';
+import { ConversationState, MessageAuthor } from './conversation.types';
+
+export interface SessionView {
+  conversationId: string;
+  phoneNumber: string;
+  customerName: string | null;
+  state: ConversationState;
+  context: {
+    previousMessages: Array<{
+      role: 'user' | 'assistant';
+      author: MessageAuthor;
+      text: string;
+      timestamp: Date;
+    }>;
+  };
+  startedAt: Date;
+  lastActivity: Date;
+  active: boolean;
+}
+
+/** A customer's open conversation as the LLM currently sees it. */
+@Injectable()
+export class SessionService {
+  constructor(
+    private readonly repository: ConversationRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  async getSession(waId: string): Promise<SessionView> {
+    const conversation = await this.repository.findOpenConversation(
+      waId,
+      new Date(),
+      this.config.conversation.sessionTimeoutMs,
+    );
+    if (!conversation) {
+      throw new DomainError(
+        `No active session for ${waId}`,
+        'session-not-found',
+        404,
+      );
+    }
+    const recent = await this.repository.getRecentMessages(
+      conversation.id,
+      this.config.conversation.contextMessages,
+    );
+    return {
+      conversationId: conversation.id,
+      phoneNumber: conversation.customerWaId,
+      customerName: conversation.customerName,
+      state: conversation.state,
+      context: {
+        previousMessages: recent.map((m) => ({
+          role: m.direction === 'inbound' ? 'user' : 'assistant',
+          author: m.author,
+          text: m.text ?? '',
+          timestamp: m.sentAt,
+        })),
+      },
+      startedAt: conversation.startedAt,
+      lastActivity: conversation.lastActivityAt,
+      active: true,
+    };
+  }
+}
