@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiEnvelope, ok } from '../common/api-envelope';
 import {
   ApiEnvelopeResponse,
@@ -8,7 +8,7 @@ import {
 import { OperatorService } from '../conversation/operator.service';
 import { ResponsePreviewService } from '../conversation/response-preview.service';
 import { AdminApi } from './admin-api.decorator';
-import { GenerateResponseDto } from './dto/generate-response.dto';
+import { ContextMessageDto, GenerateResponseDto } from './dto/generate-response.dto';
 import {
   GraphSendResponseDto,
   GenerateResponseResultDto,
@@ -16,6 +16,7 @@ import {
 import { SendMessageDto } from './dto/send-message.dto';
 
 @ApiTags('messaging')
+@ApiExtraModels(ContextMessageDto)
 @AdminApi()
 @Controller('api')
 export class MessagingController {

@@ -7,6 +7,7 @@ import {
 } from '../common/api-envelope.decorator';
 import { DomainError } from '../common/domain.error';
 import { InboxQueries } from '../conversation/inbox.queries';
+import { TurnQueue } from '../conversation/turn.queue';
 import { AdminApi } from './admin-api.decorator';
 import { StatsQueryDto } from './dto/queries.dto';
 import { StatsDto } from './dto/responses.dto';
@@ -17,7 +18,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 @AdminApi()
 @Controller('api')
 export class StatsController {
-  constructor(private readonly inbox: InboxQueries) {}
+  constructor(
+    private readonly inbox: InboxQueries,
+    private readonly queue: TurnQueue,
+  ) {}
 
   @Get('stats')
   @ApiOperation({
@@ -33,7 +37,15 @@ export class StatsController {
     if (from.getTime() >= to.getTime()) {
       throw new DomainError('from must be before to', 'invalid-period', 400);
     }
-    const stats = await this.inbox.stats(from, to);
-    return ok({ ...stats, from: from.toISOString(), to: to.toISOString() });
+    const [stats, queue] = await Promise.all([
+      this.inbox.stats(from, to),
+      this.queue.counts(),
+    ]);
+    return ok({
+      ...stats,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      queue,
+    });
   }
 }

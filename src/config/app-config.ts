@@ -43,6 +43,7 @@ export interface WhatsappConfig {
   sendMaxAttempts: number;
   retryBaseMs: number;
   httpTimeoutMs: number;
+  messagesPerSecond: number;
 }
 
 export interface ConversationConfig {
@@ -72,6 +73,8 @@ export class AppConfig {
   readonly handoff: HandoffConfig;
   readonly admin: AdminConfig;
   readonly redisUrl: string | null;
+  readonly redisKeyPrefix: string;
+  readonly turnConcurrency: number;
 
   constructor(env: EnvironmentVariables) {
     this.server = {
@@ -107,6 +110,7 @@ export class AppConfig {
       sendMaxAttempts: env.WHATSAPP_SEND_MAX_ATTEMPTS,
       retryBaseMs: env.WHATSAPP_RETRY_BASE_MS,
       httpTimeoutMs: env.WHATSAPP_HTTP_TIMEOUT_MS,
+      messagesPerSecond: env.WHATSAPP_MESSAGES_PER_SECOND,
     };
     this.conversation = {
       sessionTimeoutMs: Math.round(env.SESSION_TIMEOUT_MINUTES * 60_000),
@@ -132,6 +136,8 @@ export class AppConfig {
       throttleTtlMs: env.ADMIN_THROTTLE_TTL_SECONDS * 1000,
     };
     this.redisUrl = env.REDIS_URL ?? null;
+    this.redisKeyPrefix = env.REDIS_KEY_PREFIX;
+    this.turnConcurrency = env.TURN_CONCURRENCY;
   }
 
   get whatsappConfigured(): boolean {

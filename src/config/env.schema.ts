@@ -237,9 +237,27 @@ export class EnvironmentVariables {
   DATABASE_URL?: string;
 
   @IsInt()
-  @Min(1)
+  @Min(2)
   @Max(200)
   DATABASE_POOL_SIZE: number = 10;
+
+  /** Turns one instance runs at the same time. */
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  TURN_CONCURRENCY: number = 8;
+
+  /** Outbound messages per second for the business phone number (Meta's default is 80). */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WHATSAPP_MESSAGES_PER_SECOND: number = 80;
+
+  @Matches(/^[A-Za-z0-9:_-]{1,40}$/, {
+    message:
+      'REDIS_KEY_PREFIX must be 1-40 letters, digits, colons, dashes or underscores',
+  })
+  REDIS_KEY_PREFIX: string = 'clariops';
 
   @Transform(emptyToUndefined)
   @IsOptional()

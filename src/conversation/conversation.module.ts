@@ -1,5 +1,9 @@
 import { BeforeApplicationShutdown, Inject, Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
 import { DatabaseModule } from '../database/database.module';
+import { RedisConnection } from '../redis/redis-connection';
+import { RedisModule } from '../redis/redis.module';
+import { BullMqTurnQueue } from './bullmq-turn.queue';
 import { LlmModule } from '../llm/llm.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { WhatsappModule } from '../whatsapp/whatsapp.module';
@@ -15,18 +19,41 @@ import { InProcessTurnQueue } from './in-process-turn.queue';
 import { IngestService } from './ingest.service';
 import { OutboundService } from './outbound.service';
 import { PendingWorkSweeper } from './pending-work.sweeper';
+import { QueueMetrics } from './queue.metrics';
 import { SessionExpiryJob } from './session-expiry.job';
 import { TurnQueue } from './turn.queue';
 import { TurnService } from './turn.service';
 
 @Module({
-  imports: [DatabaseModule, LlmModule, WhatsappModule, MetricsModule],
+  imports: [
+    DatabaseModule,
+    LlmModule,
+    WhatsappModule,
+    MetricsModule,
+    RedisModule,
+  ],
   providers: [
     {
       provide: ConversationRepository,
       useClass: DrizzleConversationRepository,
     },
-    { provide: TurnQueue, useClass: InProcessTurnQueue },
+    {
+      provide: TurnQueue,
+      inject: [TurnService, AppConfig, RedisConnection],
+      useFactory: (
+        turns: TurnService,
+        config: AppConfig,
+        redis: RedisConnection,
+      ) =>
+        redis.enabled
+          ? new BullMqTurnQueue(
+              turns,
+              redis,
+              config.conversation.replyDebounceMs,
+              config.turnConcurrency,
+            )
+          : new InProcessTurnQueue(turns, config),
+    },
     { provide: InboxQueries, useClass: DrizzleInboxQueries },
     IngestService,
     OutboundService,
@@ -37,6 +64,7 @@ import { TurnService } from './turn.service';
     ResponsePreviewService,
     SessionExpiryJob,
     PendingWorkSweeper,
+    QueueMetrics,
   ],
   exports: [
     IngestService,
@@ -45,6 +73,7 @@ import { TurnService } from './turn.service';
     HandoffService,
     SessionService,
     ResponsePreviewService,
+    TurnQueue,
   ],
 })
 export class ConversationModule implements BeforeApplicationShutdown {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { ScheduleOptions, TurnQueue } from './turn.queue';
+import { QueueCounts, ScheduleOptions, TurnQueue } from './turn.queue';
 import { TurnService } from './turn.service';
 
 interface Slot {
@@ -30,6 +30,7 @@ export class InProcessTurnQueue extends TurnQueue {
   private readonly ready: string[] = [];
   private readonly running = new Set<Promise<void>>();
   private active = 0;
+  private gaveUp = 0;
   private closed = false;
   private readonly debounceMs: number;
   private readonly maxWaitMs: number;
@@ -76,8 +77,15 @@ export class InProcessTurnQueue extends TurnQueue {
     return Promise.resolve();
   }
 
-  size(): number {
-    return this.slots.size;
+  counts(): Promise<QueueCounts> {
+    let delayed = 0;
+    for (const slot of this.slots.values()) if (slot.timer) delayed++;
+    return Promise.resolve({
+      waiting: this.ready.length,
+      delayed,
+      active: this.active,
+      failed: this.gaveUp,
+    });
   }
 
   async close(): Promise<void> {
@@ -138,6 +146,7 @@ export class InProcessTurnQueue extends TurnQueue {
           `turn failed; retrying in ${Math.round(retryAfterMs)} ms`,
         );
       } else {
+        this.gaveUp += 1;
         this.logger.error(
           { err: error, conversationId: id, failures },
           'turn failed repeatedly; leaving it to the pending-work sweep',

@@ -1,3 +1,13 @@
+export interface QueueCounts {
+  /** Due now, waiting for a worker. */
+  waiting: number;
+  /** Waiting for their debounce (or retry) time. */
+  delayed: number;
+  active: number;
+  /** Gave up after every retry; the pending-work sweep tries them again later. */
+  failed: number;
+}
+
 export interface ScheduleOptions {
   /** Wait this long before running; defaults to REPLY_DEBOUNCE_MS. */
   delayMs?: number;
@@ -16,8 +26,8 @@ export abstract class TurnQueue {
     conversationId: string,
     options?: ScheduleOptions,
   ): Promise<void>;
-  /** Turns waiting or running, for metrics and tests. */
-  abstract size(): number;
+  /** How many turns wait, run, or failed for good (dead letters). */
+  abstract counts(): Promise<QueueCounts>;
   /** Stops taking turns and waits for running ones to finish. */
   abstract close(): Promise<void>;
 }

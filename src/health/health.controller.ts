@@ -5,6 +5,7 @@ import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { ApiEnvelope, ok } from '../common/api-envelope';
 import { AppConfig } from '../config/app-config';
 import { DatabaseHealthIndicator } from './database.health';
+import { RedisHealthIndicator } from './redis.health';
 import { ServiceHealthDto } from './service-health.dto';
 
 @ApiTags('health')
@@ -15,6 +16,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: DatabaseHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
     private readonly config: AppConfig,
   ) {}
 
@@ -22,13 +24,16 @@ export class HealthController {
   @ApiOperation({
     summary: 'Service status (public)',
     description:
-      'Always answers 200 while the process runs; `data.status` is `degraded` when the database does not answer. WhatsApp and the LLM are reported as configured or not.',
+      'Always answers 200 while the process runs; `data.status` is `degraded` when the database (or Redis, when configured) does not answer. WhatsApp and the LLM are reported as configured or not.',
   })
   @ApiEnvelopeResponse(ServiceHealthDto)
   async status(): Promise<ApiEnvelope<ServiceHealthDto>> {
-    const db = await this.database.check();
-    const database = db.database;
-    const healthy = database.status === 'up';
+    const [{ database }, redis] = await Promise.all([
+      this.database.check(),
+      this.redis.enabled ? this.redis.check() : Promise.resolve(null),
+    ]);
+    const redisUp = redis === null || redis.redis.status === 'up';
+    const healthy = database.status === 'up' && redisUp;
     return ok(
       {
         status: healthy ? 'ok' : 'degraded',
@@ -49,7 +54,10 @@ export class HealthController {
             configured: this.config.llmConfigured,
             model: this.config.llm.model,
           },
-          queue: { driver: this.config.redisUrl ? 'bullmq' : 'in-process' },
+          queue: {
+            driver: this.redis.enabled ? 'bullmq' : 'in-process',
+            ...(redis && { redis: redis.redis.status }),
+          },
         },
       },
       healthy
@@ -68,9 +76,13 @@ export class HealthController {
   @Get('health/ready')
   @HealthCheck()
   @ApiOperation({
-    summary: 'Readiness probe: 200 when the database answers, 503 otherwise',
+    summary:
+      'Readiness probe: 200 when the database (and Redis, when configured) answer, 503 otherwise',
   })
   ready() {
-    return this.health.check([() => this.database.check()]);
+    return this.health.check([
+      () => this.database.check(),
+      ...(this.redis.enabled ? [() => this.redis.check()] : []),
+    ]);
   }
 }

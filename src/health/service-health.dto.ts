@@ -31,6 +31,12 @@ class LlmStatusDto {
 class QueueStatusDto {
   @ApiProperty({ enum: ['in-process', 'bullmq'], example: 'in-process' })
   driver: string;
+  @ApiProperty({
+    enum: ['up', 'down'],
+    required: false,
+    description: 'With REDIS_URL only',
+  })
+  redis?: string;
 }
 
 class ServicesDto {

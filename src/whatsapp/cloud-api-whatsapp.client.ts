@@ -11,7 +11,11 @@ import {
   SendResult,
   WhatsappClient,
 } from './whatsapp.client';
+import { SendRateLimiter } from './send-rate.limiter';
 import { WhatsappSendError } from './whatsapp-send.error';
+
+/** Meta's pair rate limit: too many messages to one customer. */
+const PAIR_RATE_LIMIT = 131056;
 
 /**
  * The Cloud API over HTTP: `POST /{version}/{phone-number-id}/messages`
@@ -26,6 +30,7 @@ export class CloudApiWhatsappClient extends WhatsappClient {
 
   constructor(
     private readonly http: HttpService,
+    private readonly limiter: SendRateLimiter,
     config: AppConfig,
   ) {
     super();
@@ -46,6 +51,7 @@ export class CloudApiWhatsappClient extends WhatsappClient {
     };
     for (let attempt = 0; ; attempt++) {
       try {
+        await this.limiter.acquire(waId);
         const data = await this.post(payload);
         return toSendResult(data);
       } catch (caught) {
@@ -59,6 +65,10 @@ export class CloudApiWhatsappClient extends WhatsappClient {
           baseMs: this.settings.retryBaseMs,
           maxMs: MAX_SEND_RETRY_DELAY_MS,
         });
+        if (error.code === PAIR_RATE_LIMIT) {
+          // Every instance holds this customer's messages, as Meta advises.
+          await this.limiter.holdRecipient(waId, delay);
+        }
         this.logger.warn(
           {
             code: error.code,

@@ -247,6 +247,32 @@ class SendFailureDto {
   count: number;
 }
 
+export class QueueCountsDto {
+  @ApiProperty({ example: 0 })
+  waiting: number;
+  @ApiProperty({
+    example: 2,
+    description: 'Waiting for their debounce or retry time',
+  })
+  delayed: number;
+  @ApiProperty({ example: 1 })
+  active: number;
+  @ApiProperty({
+    example: 0,
+    description: 'Dead letters: failed after every retry',
+  })
+  failed: number;
+}
+
+export class HandoffResultDto extends ConversationDto {}
+
+export class OperatorReplyResultDto {
+  @ApiProperty({ format: 'uuid' })
+  conversationId: string;
+  @ApiProperty({ type: [MessageDto] })
+  messages: MessageDto[];
+}
+
 export class StatsDto {
   @ApiProperty({ format: 'date-time' })
   from: string;
@@ -272,13 +298,9 @@ export class StatsDto {
   replyLatencyMs: LatencyDto;
   @ApiProperty({ type: [SendFailureDto] })
   sendFailures: SendFailureDto[];
-}
-
-export class HandoffResultDto extends ConversationDto {}
-
-export class OperatorReplyResultDto {
-  @ApiProperty({ format: 'uuid' })
-  conversationId: string;
-  @ApiProperty({ type: [MessageDto] })
-  messages: MessageDto[];
+  @ApiProperty({
+    type: () => QueueCountsDto,
+    description: 'The turn queue right now',
+  })
+  queue: QueueCountsDto;
 }
