@@ -15,7 +15,7 @@ const QUEUE = 'turns';
 /** A worker that stops renewing its lock (it died) loses its job within ~15 s. */
 const LOCK_DURATION_MS = 10_000;
 const STALLED_INTERVAL_MS = 5_000;
-const CONVERSATION_LOCK_MS = 30_000;
+const CONVERSATION_LOCK_MS = 15_000;
 const LOCK_BUSY_RETRY_MS = 1_000;
 
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;

@@ -26,8 +26,11 @@ export abstract class ConversationRepository {
 
   abstract getConversation(id: string): Promise<Conversation | null>;
 
-  /** Conversations with unanswered inbound messages or unsent outbound ones. */
-  abstract findConversationsWithPendingWork(): Promise<string[]>;
+  /**
+   * Conversations with unanswered inbound messages (outside a handoff) or
+   * unsent outbound ones, recorded before `recordedBefore`.
+   */
+  abstract findConversationsWithPendingWork(recordedBefore?: Date): Promise<string[]>;
 
   /** Inbound messages no turn has answered yet, oldest first. */
   abstract getUnanswered(conversationId: string): Promise<Message[]>;

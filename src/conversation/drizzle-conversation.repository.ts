@@ -256,14 +256,17 @@ export class DrizzleConversationRepository extends ConversationRepository {
     return row ? toConversation(row) : null;
   }
 
-  async findConversationsWithPendingWork(): Promise<string[]> {
+  async findConversationsWithPendingWork(recordedBefore = new Date(8.64e15)): Promise<string[]> {
     const rows = await this.db
       .selectDistinct({ id: messages.conversationId })
       .from(messages)
       .innerJoin(conversations, eq(conversations.id, messages.conversationId))
       .where(
-        sql`(${messages.direction} = 'inbound' and ${messages.answeredAt} is null and ${conversations.state} <> 'handoff')
-          or ${messages.status} = 'pending'`,
+        and(
+          sql`((${messages.direction} = 'inbound' and ${messages.answeredAt} is null and ${conversations.state} <> 'handoff')
+            or ${messages.status} = 'pending')`,
+          lt(messages.createdAt, recordedBefore),
+        ),
       );
     return rows.map((r) => r.id);
   }

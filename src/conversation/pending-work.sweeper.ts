@@ -12,10 +12,22 @@ import { ConversationRepository } from './conversation.repository';
 import { TurnQueue } from './turn.queue';
 
 const JOB = 'pending-work-sweep';
-const SWEEP_EVERY_MS = 30_000;
+const SWEEP_EVERY_MS = 10_000;
+/** Work younger than its debounce plus this is still on its way through a queue. */
+const GRACE_MS = 5_000;
+
+/** An upper bound of the time one message can spend being sent, retries included. */
+export function longestSendMs(config: AppConfig): number {
+  const { sendMaxAttempts, httpTimeoutMs, retryBaseMs } = config.whatsapp;
+  let waits = 0;
+  for (let attempt = 0; attempt < sendMaxAttempts - 1; attempt++) {
+    waits += Math.min(MAX_SEND_RETRY_DELAY_MS, retryBaseMs * 4 ** attempt);
+  }
+  return sendMaxAttempts * httpTimeoutMs + waits;
+}
 
 /**
- * Crash recovery: on start, and every 30 s after, every conversation with
+ * Crash recovery: on start, and every 10 s after, every conversation with
  * unanswered or unsent messages gets a turn. A message acknowledged before a
  * crash, or whose turn failed for good, is answered this way.
  */
@@ -27,6 +39,7 @@ export class PendingWorkSweeper
 
   /** Longer than any one message can take to send, retries included. */
   private readonly staleSendMs: number;
+  private readonly graceMs: number;
 
   constructor(
     private readonly repository: ConversationRepository,
@@ -49,7 +62,7 @@ export class PendingWorkSweeper
         ? new Date()
         : new Date(Date.now() - this.staleSendMs),
     );
-    const recovered = await this.sweep();
+    const recovered = await this.sweep(this.connection.driver === 'pglite' ? 0 : this.graceMs);
     if (recovered > 0) {
       this.logger.log(
         { conversations: recovered },
@@ -82,10 +95,12 @@ export class PendingWorkSweeper
     }
   }
 
-  async sweep(): Promise<number> {
+  async sweep(graceMs = this.graceMs): Promise<number> {
     await this.releaseStaleSends(new Date(Date.now() - this.staleSendMs));
     try {
-      const ids = await this.repository.findConversationsWithPendingWork();
+      const ids = await this.repository.findConversationsWithPendingWork(
+        new Date(Date.now() - graceMs),
+      );
       await Promise.all(
         ids.map((id) => this.queue.schedule(id, { delayMs: 0 })),
       );
