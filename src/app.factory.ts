@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
@@ -6,7 +7,12 @@ import {
 } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { validateEnv } from './config/validate-env';
+
+const REQUEST_ID = /^[\w.-]{1,64}$/;
 
 /** Meta sends webhook bodies of up to 3 MB; above 3 MiB the answer is 413. */
 export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
@@ -17,12 +23,48 @@ export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
  * limit, validation, the error envelope, Swagger and shutdown hooks.
  */
 export async function createApp(): Promise<NestFastifyApplication> {
+  // Read before the module graph exists: the adapter needs it at construction.
+  const { trustProxy } = new AppConfig(validateEnv(process.env)).server;
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule,
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: true }),
+    new FastifyAdapter({
+      bodyLimit: BODY_LIMIT_BYTES,
+      trustProxy,
+      // A caller's X-Request-Id (when it is safe to log) or a fresh one.
+      genReqId: (request: {
+        headers: Record<string, string | string[] | undefined>;
+      }) => {
+        const given = request.headers['x-request-id'];
+        return typeof given === 'string' && REQUEST_ID.test(given)
+          ? given
+          : randomUUID();
+      },
+      // Errors Fastify raises before routing (a malformed URL) get the envelope too.
+      frameworkErrors: (
+        error: FastifyError,
+        _request: FastifyRequest,
+        reply: FastifyReply,
+      ) => {
+        void reply.status(error.statusCode ?? 400).send({
+          success: false,
+          message:
+            error.code === 'FST_ERR_BAD_URL'
+              ? 'The URL is malformed'
+              : error.message,
+          data: null,
+        });
+      },
+    }),
     { rawBody: true, bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      void reply.header('x-request-id', request.id);
+      done();
+    });
   app.flushLogs();
   app.enableShutdownHooks();
   app.useGlobalPipes(
@@ -44,7 +86,12 @@ function setUpSwagger(app: NestFastifyApplication) {
     )
     .setVersion('0.1.0')
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY' },
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'API key',
+        description: 'ADMIN_API_KEY',
+      },
       'admin-key',
     )
     .build();

@@ -32,6 +32,8 @@ describe('crash recovery', () => {
     const env = {
       ...fakeEnv(graph, openai),
       LOG_LEVEL: 'warn',
+      // Generous: the fakes share a loaded machine with the test runner.
+      LLM_TIMEOUT_MS: '15000',
       DATA_DIR: dataDir,
       REPLY_DEBOUNCE_MS: '150',
       CUSTOMER_TURNS_PER_MINUTE: '100',

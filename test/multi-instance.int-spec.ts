@@ -62,6 +62,7 @@ describe('several instances on PostgreSQL and Redis', () => {
     const env = {
       ...fakeEnv(graph, openai),
       LOG_LEVEL: 'warn',
+      LLM_TIMEOUT_MS: '15000',
       DATABASE_URL: database.url,
       DATABASE_POOL_SIZE: '5',
       REDIS_URL,

@@ -14,14 +14,22 @@ import { StatsController } from './stats.controller';
   imports: [
     ConversationModule,
     ThrottlerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
+      imports: [RedisModule],
+      inject: [AppConfig, RedisConnection],
+      useFactory: (config: AppConfig, redis: RedisConnection) => ({
         throttlers: [
           {
             ttl: config.admin.throttleTtlMs,
             limit: config.admin.throttleLimit,
           },
         ],
+        // One budget per client across the whole admin API, not per route.
+        generateKey: (_context, tracker, throttler) =>
+          `${config.redisKeyPrefix}:admin-throttle:${throttler}:${tracker}`,
+        // With Redis the counters are shared, so the limit holds across instances.
+        ...(redis.client && {
+          storage: new ThrottlerStorageRedisService(redis.client),
+        }),
       }),
     }),
   ],

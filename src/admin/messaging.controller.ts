@@ -8,7 +8,10 @@ import {
 import { OperatorService } from '../conversation/operator.service';
 import { ResponsePreviewService } from '../conversation/response-preview.service';
 import { AdminApi } from './admin-api.decorator';
-import { ContextMessageDto, GenerateResponseDto } from './dto/generate-response.dto';
+import {
+  ContextMessageDto,
+  GenerateResponseDto,
+} from './dto/generate-response.dto';
 import {
   GraphSendResponseDto,
   GenerateResponseResultDto,

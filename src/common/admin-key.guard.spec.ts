@@ -20,10 +20,7 @@ const requestWith = (authorization?: string): ExecutionContext =>
   }) as unknown as ExecutionContext;
 
 /** What the guard decided: true, or the exception it threw. */
-const decide = (
-  guard: AdminKeyGuard,
-  authorization?: string,
-): boolean | unknown => {
+const decide = (guard: AdminKeyGuard, authorization?: string): unknown => {
   try {
     return guard.canActivate(requestWith(authorization));
   } catch (error) {
@@ -39,14 +36,17 @@ describe('AdminKeyGuard', () => {
       ['no Authorization header', undefined],
       ['a bearer token', 'Bearer anything'],
       ['an empty bearer token', 'Bearer '],
-    ])('refuses a call with %s, saying the admin API is disabled', (_, header) => {
-      const outcome = decide(guard, header);
-      expect(outcome).toBeInstanceOf(UnauthorizedException);
-      expect((outcome as UnauthorizedException).getStatus()).toBe(401);
-      expect((outcome as UnauthorizedException).message).toMatch(
-        /disabled.*ADMIN_API_KEY/,
-      );
-    });
+    ])(
+      'refuses a call with %s, saying the admin API is disabled',
+      (_, header) => {
+        const outcome = decide(guard, header);
+        expect(outcome).toBeInstanceOf(UnauthorizedException);
+        expect((outcome as UnauthorizedException).getStatus()).toBe(401);
+        expect((outcome as UnauthorizedException).message).toMatch(
+          /disabled.*ADMIN_API_KEY/,
+        );
+      },
+    );
 
     it('treats an empty ADMIN_API_KEY as unset', () => {
       const outcome = decide(guardWith({ ADMIN_API_KEY: '' }), 'Bearer ');
@@ -89,7 +89,9 @@ describe('AdminKeyGuard', () => {
 
     it('never echoes the expected key in its refusal', () => {
       const outcome = decide(guard, 'Bearer wrong');
-      expect(JSON.stringify((outcome as UnauthorizedException).getResponse())).not.toContain(KEY);
+      expect(
+        JSON.stringify((outcome as UnauthorizedException).getResponse()),
+      ).not.toContain(KEY);
     });
   });
 });

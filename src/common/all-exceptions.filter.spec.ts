@@ -6,7 +6,9 @@ import {
   NotFoundException,
   ValidationPipe,
 } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { IsString, MinLength } from 'class-validator';
+import { errorCodes } from 'fastify';
 import { DomainError } from './domain.error';
 import { toErrorResponse } from './all-exceptions.filter';
 
@@ -42,7 +44,10 @@ class NoteDto {
 
 /** The exception a global ValidationPipe throws for `value`. */
 async function validationError(value: unknown): Promise<BadRequestException> {
-  const pipe = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true });
+  const pipe = new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+  });
   try {
     await pipe.transform(value, { type: 'body', metatype: NoteDto });
   } catch (error) {
@@ -163,7 +168,10 @@ describe('toErrorResponse', () => {
     expect(sent).not.toContain(error.stack!.split('\n')[1].trim());
 
     expect(logger.errors).toHaveLength(1);
-    const [logged, text] = logger.errors[0] as [Record<string, unknown>, string];
+    const [logged, text] = logger.errors[0] as [
+      Record<string, unknown>,
+      string,
+    ];
     expect(logged).toMatchObject({
       errorId: body.errorId,
       method: 'POST',
@@ -178,10 +186,9 @@ describe('toErrorResponse', () => {
     const second = toErrorResponse(new Error('a'), logger.asLogger(), REQUEST);
 
     expect(first.body.errorId).not.toBe(second.body.errorId);
-    expect(logger.errors.map(([logged]) => (logged as { errorId: string }).errorId)).toEqual([
-      first.body.errorId,
-      second.body.errorId,
-    ]);
+    expect(
+      logger.errors.map(([logged]) => (logged as { errorId: string }).errorId),
+    ).toEqual([first.body.errorId, second.body.errorId]);
   });
 
   it('hides the details of a 5xx HttpException like any unknown error', () => {
@@ -213,10 +220,10 @@ describe('toErrorResponse', () => {
   });
 
   it("answers Fastify's body-too-large error with 413 and a plain message", () => {
-    const fastifyError = Object.assign(
-      new Error('Request body is too large'),
-      { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' },
-    );
+    const fastifyError = Object.assign(new Error('Request body is too large'), {
+      statusCode: 413,
+      code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+    });
 
     const { status, body } = toErrorResponse(
       fastifyError,
@@ -238,7 +245,8 @@ describe('toErrorResponse', () => {
       {
         statusCode: 400,
         code: 'FST_ERR_CTP_INVALID_JSON_BODY',
-        message: "Body is not valid JSON but content-type is set to 'application/json'",
+        message:
+          "Body is not valid JSON but content-type is set to 'application/json'",
       },
       logger.asLogger(),
       REQUEST,
@@ -246,6 +254,53 @@ describe('toErrorResponse', () => {
 
     expect(status).toBe(400);
     expect(body.message).toBe('Request body is not valid JSON');
+  });
+
+  // Nest's Fastify adapter hands a 4xx FastifyError to the filter mapped by
+  // `mapException` (an HttpException carrying Fastify's own message, the
+  // original as `cause`): that is the form the filter sees in the app.
+  describe('with errors as the Fastify adapter hands them over', () => {
+    const adapter = new FastifyAdapter();
+    afterAll(async () => {
+      await adapter.close();
+    });
+
+    it.each([
+      [
+        'FST_ERR_CTP_INVALID_JSON_BODY',
+        new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(),
+        400,
+        'Request body is not valid JSON',
+      ],
+      [
+        'FST_ERR_CTP_EMPTY_JSON_BODY',
+        new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY(),
+        400,
+        'Request body is empty',
+      ],
+      [
+        'FST_ERR_CTP_BODY_TOO_LARGE',
+        new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(),
+        413,
+        'Request body is too large',
+      ],
+    ])(
+      'answers %s with its status and plain message',
+      (_, fastifyError, expectedStatus, plainMessage) => {
+        const { status, body } = toErrorResponse(
+          adapter.mapException(fastifyError),
+          logger.asLogger(),
+          REQUEST,
+        );
+
+        expect(status).toBe(expectedStatus);
+        expect(body).toEqual({
+          success: false,
+          message: plainMessage,
+          data: null,
+        });
+      },
+    );
   });
 
   it('does not trust a statusCode on an error that is not from Fastify', () => {

@@ -51,6 +51,9 @@ export function toErrorResponse(
   logger: Logger,
   context: { method?: string; url?: string },
 ): { status: number; body: ErrorBody } {
+  // Nest's Fastify adapter wraps Fastify's own 4xx errors; answer with ours.
+  const cause = error instanceof HttpException ? error.cause : undefined;
+  if (isFastifyClientError(cause)) error = cause;
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const response = error.getResponse();

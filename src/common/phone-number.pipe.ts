@@ -8,7 +8,8 @@ export const PHONE_NUMBER_RULE =
 @Injectable()
 export class ParsePhoneNumberPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    const digits = normalizePhoneNumber(decodeURIComponent(value ?? ''));
+    // Fastify has already decoded the path: decoding again would choke on '%'.
+    const digits = normalizePhoneNumber(value ?? '');
     if (!digits)
       throw new BadRequestException(`phoneNumber must be ${PHONE_NUMBER_RULE}`);
     return digits;

@@ -3,6 +3,8 @@ import { EnvironmentVariables } from './env.schema';
 
 export interface ServerConfig {
   port: number;
+  /** Fastify's trustProxy: which X-Forwarded-For hops to believe. */
+  trustProxy: boolean | string[];
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: string;
   isProduction: boolean;
@@ -79,6 +81,7 @@ export class AppConfig {
   constructor(env: EnvironmentVariables) {
     this.server = {
       port: env.PORT,
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
       nodeEnv: env.NODE_ENV,
       logLevel: env.LOG_LEVEL,
       isProduction: env.NODE_ENV === 'production',
@@ -147,4 +150,10 @@ export class AppConfig {
   get llmConfigured(): boolean {
     return this.llm.apiKey !== null;
   }
+}
+
+function parseTrustProxy(value: string): boolean | string[] {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return value.split(',').map((v) => v.trim());
 }

@@ -66,6 +66,17 @@ export class EnvironmentVariables {
   @IsIn(NODE_ENVS)
   NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
 
+  /**
+   * Behind a load balancer: `true` (trust every hop) or a comma-separated
+   * list of the proxies' addresses/CIDRs. Decides the client address
+   * the admin throttle counts by; unset, X-Forwarded-For is ignored.
+   */
+  @Matches(/^(true|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, {
+    message:
+      'TRUST_PROXY must be true, false, or a comma-separated list of proxy addresses/CIDRs',
+  })
+  TRUST_PROXY: string = 'false';
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 

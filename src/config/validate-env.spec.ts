@@ -17,6 +17,7 @@ describe('validateEnv', () => {
     const config = new AppConfig(validateEnv({}));
     expect(config.server).toEqual({
       port: 3001,
+      trustProxy: false,
       nodeEnv: 'development',
       logLevel: 'info',
       isProduction: false,
@@ -144,5 +145,23 @@ describe('boolean and list variables', () => {
       'talk to a person',
       'agent',
     ]);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it.each([
+    ['true', true],
+    ['false', false],
+    ['10.0.0.0/8, 127.0.0.1', ['10.0.0.0/8', '127.0.0.1']],
+  ] as const)('reads %s', (raw, expected) => {
+    expect(
+      new AppConfig(validateEnv({ TRUST_PROXY: raw })).server.trustProxy,
+    ).toEqual(expected);
+  });
+
+  it('rejects anything else', () => {
+    expect(() => validateEnv({ TRUST_PROXY: 'everyone' })).toThrow(
+      /TRUST_PROXY/,
+    );
   });
 });

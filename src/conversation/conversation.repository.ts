@@ -30,7 +30,9 @@ export abstract class ConversationRepository {
    * Conversations with unanswered inbound messages (outside a handoff) or
    * unsent outbound ones, recorded before `recordedBefore`.
    */
-  abstract findConversationsWithPendingWork(recordedBefore?: Date): Promise<string[]>;
+  abstract findConversationsWithPendingWork(
+    recordedBefore?: Date,
+  ): Promise<string[]>;
 
   /** Inbound messages no turn has answered yet, oldest first. */
   abstract getUnanswered(conversationId: string): Promise<Message[]>;

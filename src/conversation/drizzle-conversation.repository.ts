@@ -256,7 +256,9 @@ export class DrizzleConversationRepository extends ConversationRepository {
     return row ? toConversation(row) : null;
   }
 
-  async findConversationsWithPendingWork(recordedBefore = new Date(8.64e15)): Promise<string[]> {
+  async findConversationsWithPendingWork(
+    recordedBefore?: Date,
+  ): Promise<string[]> {
     const rows = await this.db
       .selectDistinct({ id: messages.conversationId })
       .from(messages)
@@ -265,7 +267,7 @@ export class DrizzleConversationRepository extends ConversationRepository {
         and(
           sql`((${messages.direction} = 'inbound' and ${messages.answeredAt} is null and ${conversations.state} <> 'handoff')
             or ${messages.status} = 'pending')`,
-          lt(messages.createdAt, recordedBefore),
+          recordedBefore ? lt(messages.createdAt, recordedBefore) : undefined,
         ),
       );
     return rows.map((r) => r.id);

@@ -32,16 +32,18 @@ export class OperatorService {
     waId: string,
     text: string,
   ): Promise<OperatorSendResult> {
+    const chunks = this.split(text);
     const conversation = await this.repository.openConversation(
       waId,
       new Date(),
       this.config.conversation.sessionTimeoutMs,
     );
-    return this.send(conversation, text);
+    return this.send(conversation, chunks);
   }
 
   /** Replies in the customer's open conversation; 404 when there is none. */
   async reply(waId: string, text: string): Promise<OperatorSendResult> {
+    const chunks = this.split(text);
     const conversation = await this.repository.findOpenConversation(
       waId,
       new Date(),
@@ -54,20 +56,25 @@ export class OperatorService {
         404,
       );
     }
-    return this.send(conversation, text);
+    return this.send(conversation, chunks);
   }
 
-  private async send(
-    conversation: Conversation,
-    text: string,
-  ): Promise<OperatorSendResult> {
+  /** Checked before anything is stored: a refused request changes nothing. */
+  private split(text: string): string[] {
     const chunks = splitMessage(
       text,
       this.config.conversation.maxMessageLength,
     );
     if (chunks.length === 0) {
-      throw new DomainError('The message is empty', 'empty-message', 400);
+      throw new DomainError('message must contain text', 'empty-message', 400);
     }
+    return chunks;
+  }
+
+  private async send(
+    conversation: Conversation,
+    chunks: string[],
+  ): Promise<OperatorSendResult> {
     const recorded = await this.repository.recordOperatorMessages(
       conversation.id,
       `operator:${randomUUID()}`,

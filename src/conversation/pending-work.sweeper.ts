@@ -48,9 +48,8 @@ export class PendingWorkSweeper
     private readonly connection: DatabaseConnection,
     config: AppConfig,
   ) {
-    const { sendMaxAttempts, httpTimeoutMs } = config.whatsapp;
-    this.staleSendMs =
-      sendMaxAttempts * (httpTimeoutMs + MAX_SEND_RETRY_DELAY_MS);
+    this.staleSendMs = longestSendMs(config);
+    this.graceMs = config.conversation.replyDebounceMs + GRACE_MS;
   }
 
   async onApplicationBootstrap() {
@@ -62,7 +61,9 @@ export class PendingWorkSweeper
         ? new Date()
         : new Date(Date.now() - this.staleSendMs),
     );
-    const recovered = await this.sweep(this.connection.driver === 'pglite' ? 0 : this.graceMs);
+    const recovered = await this.sweep(
+      this.connection.driver === 'pglite' ? 0 : this.graceMs,
+    );
     if (recovered > 0) {
       this.logger.log(
         { conversations: recovered },

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 
@@ -13,26 +12,20 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * Structured pino logs: JSON in production, pretty in development, a request
- * id on every line of a request (taken from X-Request-Id when present).
+ * Structured pino logs: JSON in production, pretty in development, the
+ * request id (see app.factory.ts) on every line of a request.
  */
 @Module({
   imports: [
     LoggerModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
+        // nestjs-pino's default route pattern is not matched by Fastify's
+        // middleware layer for every path; this one is.
+        forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
         pinoHttp: {
           level: config.server.logLevel,
           redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-          genReqId: (req, res) => {
-            const given = req.headers['x-request-id'];
-            const id =
-              typeof given === 'string' && /^[\w.-]{1,64}$/.test(given)
-                ? given
-                : randomUUID();
-            res.setHeader('x-request-id', id);
-            return id;
-          },
           // The query string may carry the webhook verify token.
           serializers: {
             req: (req: { id: unknown; method: string; url: string }) => ({

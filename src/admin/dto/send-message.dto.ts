@@ -1,5 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+const HAS_TEXT = /\S/;
 import { IsPhoneNumber } from '../../common/is-phone-number.decorator';
 
 /** Longest operator message accepted; it is split into WhatsApp-sized parts. */
@@ -22,6 +24,7 @@ export class SendMessageDto {
   })
   @IsString()
   @MinLength(1)
+  @Matches(HAS_TEXT, { message: 'message must contain text' })
   @MaxLength(MAX_OPERATOR_MESSAGE)
   message: string;
 }
@@ -32,6 +35,7 @@ export class ReplyDto {
   })
   @IsString()
   @MinLength(1)
+  @Matches(HAS_TEXT, { message: 'message must contain text' })
   @MaxLength(MAX_OPERATOR_MESSAGE)
   message: string;
 }

@@ -1,0 +1,95 @@
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { AppConfig } from '../config/app-config';
+import { validateEnv } from '../config/validate-env';
+import { DatabaseConnection } from '../database/database-connection';
+import { openDatabase } from '../database/open-database';
+import { DrizzleConversationRepository } from './drizzle-conversation.repository';
+import { longestSendMs, PendingWorkSweeper } from './pending-work.sweeper';
+import { QueueCounts, ScheduleOptions, TurnQueue } from './turn.queue';
+
+class RecordingQueue extends TurnQueue {
+  readonly scheduled: Array<{ id: string; options?: ScheduleOptions }> = [];
+  schedule(id: string, options?: ScheduleOptions) {
+    this.scheduled.push({ id, options });
+    return Promise.resolve();
+  }
+  counts(): Promise<QueueCounts> {
+    return Promise.resolve({ waiting: 0, delayed: 0, active: 0, failed: 0 });
+  }
+  close() {
+    return Promise.resolve();
+  }
+}
+
+const config = new AppConfig(validateEnv({ REPLY_DEBOUNCE_MS: '1000' }));
+const inbound = (wamid: string, customer: string) => ({
+  wamid,
+  customerWaId: customer,
+  customerName: null,
+  timestamp: new Date(),
+  kind: 'text',
+  text: 'hi',
+  mediaId: null,
+  reply: 'llm' as const,
+  raw: {},
+});
+
+describe('PendingWorkSweeper', () => {
+  let connection: DatabaseConnection;
+  let repository: DrizzleConversationRepository;
+  let queue: RecordingQueue;
+  let sweeper: PendingWorkSweeper;
+
+  beforeAll(async () => {
+    connection = await openDatabase({
+      url: null,
+      dataDir: 'memory://',
+      poolSize: 1,
+    });
+    repository = new DrizzleConversationRepository(connection);
+  });
+  afterAll(async () => {
+    await connection.close();
+  });
+  beforeEach(() => {
+    queue = new RecordingQueue();
+    sweeper = new PendingWorkSweeper(
+      repository,
+      queue,
+      new SchedulerRegistry(),
+      connection,
+      config,
+    );
+  });
+
+  it('schedules conversations with unanswered messages once they are older than the debounce plus a grace', async () => {
+    const {
+      conversationsToAnswer: [id],
+    } = await repository.ingest(
+      {
+        messages: [inbound('wamid.sweep-1', '15550000001')],
+        statuses: [],
+        errors: [],
+      },
+      new Date(),
+      60_000,
+    );
+    expect(await sweeper.sweep()).toBe(0);
+    expect(queue.scheduled).toEqual([]);
+    expect(await sweeper.sweep(0)).toBe(1);
+    expect(queue.scheduled).toEqual([{ id, options: { delayMs: 0 } }]);
+  });
+
+  it('recovers everything at start on PGlite, which no other process can be using', async () => {
+    await sweeper.onApplicationBootstrap();
+    sweeper.onApplicationShutdown();
+    expect(queue.scheduled.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('bounds one message send by the attempts, timeouts and backoff', () => {
+    // 5 attempts of 15 s, and waits of 1 + 4 + 16 + 60 (capped) seconds.
+    expect(longestSendMs(config)).toBe(
+      5 * 15_000 + 1_000 + 4_000 + 16_000 + 60_000,
+    );
+  });
+});
