@@ -121,19 +121,12 @@ export class DrizzleConversationRepository extends ConversationRepository {
 
     // A conversation idle longer than the session timeout ends here, so the
     // new message opens a fresh one even if the expiry job has not run yet.
-    await tx
-      .update(conversations)
-      .set({ state: 'expired', stateReason: 'idle', stateChangedAt: now })
-      .where(
-        and(
-          inArray(conversations.customerWaId, customerIds),
-          eq(conversations.state, 'active'),
-          lt(
-            conversations.lastActivityAt,
-            new Date(now.getTime() - sessionTimeoutMs),
-          ),
-        ),
-      );
+    await this.expireIdleIn(
+      tx,
+      new Date(now.getTime() - sessionTimeoutMs),
+      now,
+      customerIds,
+    );
 
     const open = await tx
       .insert(conversations)
@@ -489,19 +482,12 @@ export class DrizzleConversationRepository extends ConversationRepository {
     sessionTimeoutMs: number,
   ): Promise<Conversation> {
     return this.db.transaction(async (tx) => {
-      await tx
-        .update(conversations)
-        .set({ state: 'expired', stateReason: 'idle', stateChangedAt: now })
-        .where(
-          and(
-            eq(conversations.customerWaId, customerWaId),
-            eq(conversations.state, 'active'),
-            lt(
-              conversations.lastActivityAt,
-              new Date(now.getTime() - sessionTimeoutMs),
-            ),
-          ),
-        );
+      await this.expireIdleIn(
+        tx,
+        new Date(now.getTime() - sessionTimeoutMs),
+        now,
+        [customerWaId],
+      );
       const [row] = await tx
         .insert(conversations)
         .values({
@@ -684,17 +670,29 @@ export class DrizzleConversationRepository extends ConversationRepository {
   }
 
   async expireIdle(cutoff: Date, now: Date): Promise<number> {
-    const rows = await this.db
+    return (await this.expireIdleIn(this.db, cutoff, now)).length;
+  }
+
+  /** Active conversations idle since before `cutoff` (of these customers) end. */
+  private expireIdleIn(
+    tx: Tx | Db,
+    cutoff: Date,
+    now: Date,
+    customerWaIds?: string[],
+  ) {
+    return tx
       .update(conversations)
       .set({ state: 'expired', stateReason: 'idle', stateChangedAt: now })
       .where(
         and(
+          customerWaIds
+            ? inArray(conversations.customerWaId, customerWaIds)
+            : undefined,
           eq(conversations.state, 'active'),
           lt(conversations.lastActivityAt, cutoff),
         ),
       )
       .returning({ id: conversations.id });
-    return rows.length;
   }
 }
 
