@@ -317,6 +317,46 @@ describe('webhook pipeline', () => {
     expect(sentTo(customer)).toEqual([]);
   });
 
+  it('stores a message from a customer known only by a business-scoped user id and fails its reply once, without retries', async () => {
+    const userId = `US.${Date.now()}${customerSeq++}`;
+    const payload = envelope({
+      field: 'messages',
+      value: {
+        messaging_product: 'whatsapp',
+        metadata: {
+          display_phone_number: '15550783881',
+          phone_number_id: '106540352242922',
+        },
+        contacts: [{ profile: { name: 'Username User' }, user_id: userId }],
+        messages: [
+          {
+            from_user_id: userId,
+            id: newWamid(),
+            timestamp: String(Math.floor(Date.now() / 1000)),
+            type: 'text',
+            text: { body: 'hi from a username' },
+          },
+        ],
+      },
+    });
+    expect((await postWebhook(app.url, payload)).status).toBe(200);
+    const failed = await waitFor(async () => {
+      const found = await rows<{ status: string; error: { message: string } }>(
+        app,
+        sql`select m.status, m.error from messages m join conversations c on c.id = m.conversation_id
+            where c.customer_wa_id = ${userId} and m.direction = 'outbound'`,
+      );
+      return found.length > 0 && found[0].status === 'failed' && found;
+    });
+    expect(failed).toHaveLength(1);
+    expect(failed[0].error.message).toMatch(/no phone number/);
+    expect(
+      graph.requests.filter(
+        (r) => (r.body as { to?: string })?.to !== undefined,
+      ),
+    ).toHaveLength(0);
+  });
+
   it('applies delivery statuses without ever downgrading them', async () => {
     const customer = newCustomer();
     await postWebhook(app.url, textWebhook(customer, 'status please'));

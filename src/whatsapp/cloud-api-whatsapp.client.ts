@@ -3,7 +3,11 @@ import { HttpService } from '@nestjs/axios';
 import { Injectable, Logger } from '@nestjs/common';
 import { isAxiosError } from 'axios';
 import { firstValueFrom } from 'rxjs';
-import { maskPhoneNumber, toWhatsappRecipient } from '../common/phone-number';
+import {
+  maskPhoneNumber,
+  normalizePhoneNumber,
+  toWhatsappRecipient,
+} from '../common/phone-number';
 import { AppConfig, WhatsappConfig } from '../config/app-config';
 import { classifyGraphError, retryDelayMs } from './graph-error.classifier';
 import {
@@ -42,6 +46,19 @@ export class CloudApiWhatsappClient extends WhatsappClient {
   }
 
   async sendText(waId: string, body: string): Promise<SendResult> {
+    if (!normalizePhoneNumber(waId)) {
+      // A customer known only by a business-scoped user id (BSUID): Meta's
+      // spec documents sending by phone number only, so this is not retried.
+      throw new WhatsappSendError({
+        message: `Cannot send to ${maskPhoneNumber(waId)}: the customer has no phone number (business-scoped user id only)`,
+        code: null,
+        httpStatus: null,
+        retryable: false,
+        details: null,
+        fbtraceId: null,
+        kind: 'permanent',
+      });
+    }
     const payload = {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
