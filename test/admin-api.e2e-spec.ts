@@ -845,17 +845,32 @@ describe('with the default admin settings', () => {
 });
 
 describe('with ADMIN_THROTTLE_LIMIT=3', () => {
+  // One budget per client for the whole admin API: each test gets an app of
+  // its own, so that one test's requests do not spend another's.
   let app: TestApp;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     app = await startTestApp({
       ...fakeEnv(graph, openai),
       ADMIN_THROTTLE_LIMIT: '3',
       ADMIN_THROTTLE_TTL_SECONDS: '60',
     });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await app.close();
+  });
+
+  it('shares one budget across every admin route', async () => {
+    const statuses: number[] = [];
+    for (const path of [
+      '/api/stats',
+      '/api/conversations',
+      '/api/session/16505550000',
+      '/api/stats',
+    ]) {
+      statuses.push((await request(app, 'GET', path)).status);
+    }
+    expect(statuses).toEqual([200, 200, 404, 429]);
   });
 
   it('answers the 4th request within the window with 429 in the envelope and a Retry-After header', async () => {
