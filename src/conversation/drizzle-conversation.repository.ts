@@ -252,18 +252,22 @@ export class DrizzleConversationRepository extends ConversationRepository {
   async findConversationsWithPendingWork(
     recordedBefore?: Date,
   ): Promise<string[]> {
-    const rows = await this.db
-      .selectDistinct({ id: messages.conversationId })
-      .from(messages)
-      .innerJoin(conversations, eq(conversations.id, messages.conversationId))
-      .where(
-        and(
-          sql`((${messages.direction} = 'inbound' and ${messages.answeredAt} is null and ${conversations.state} <> 'handoff')
-            or ${messages.status} = 'pending')`,
-          recordedBefore ? lt(messages.createdAt, recordedBefore) : undefined,
-        ),
-      );
-    return rows.map((r) => r.id);
+    const before = recordedBefore ?? new Date('9999-12-31T00:00:00Z');
+    // Two queries the partial indexes answer, instead of one OR that scans
+    // every message: the sweep runs every 10 s.
+    const result = await this.db.execute<{ id: string }>(sql`
+      select m.conversation_id as id
+        from ${messages} m join ${conversations} c on c.id = m.conversation_id
+       where m.direction = 'inbound' and m.answered_at is null
+         and c.state <> 'handoff' and m.created_at < ${before}
+      union
+      select m.conversation_id as id
+        from ${messages} m
+       where m.status in ('pending', 'sending') and m.status = 'pending'
+         and m.created_at < ${before}`);
+    return (result as unknown as { rows: Array<{ id: string }> }).rows.map(
+      (r) => r.id,
+    );
   }
 
   async getUnanswered(conversationId: string): Promise<Message[]> {
@@ -578,13 +582,18 @@ export class DrizzleConversationRepository extends ConversationRepository {
   }
 
   async recentTurnTimes(customerWaId: string, since: Date): Promise<Date[]> {
+    // Through the customer's conversations (an index each way), so the cost
+    // does not grow with everyone else's traffic.
+    const customerConversations = this.db
+      .select({ id: conversations.id })
+      .from(conversations)
+      .where(eq(conversations.customerWaId, customerWaId));
     const rows = await this.db
       .select({ startedAt: sql<string>`min(${messages.createdAt})` })
       .from(messages)
-      .innerJoin(conversations, eq(conversations.id, messages.conversationId))
       .where(
         and(
-          eq(conversations.customerWaId, customerWaId),
+          inArray(messages.conversationId, customerConversations),
           eq(messages.direction, 'outbound'),
           inArray(messages.author, ['bot', 'fallback', 'notice']),
           gte(messages.createdAt, since),
