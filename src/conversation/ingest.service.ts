@@ -78,17 +78,17 @@ export class IngestService {
       );
     }
     const correlationId = items.find((i) => i.correlationId)?.correlationId;
-    await Promise.all(
-      result.conversationsToAnswer.map((id) =>
-        this.queue.schedule(id, { correlationId }).catch((error: unknown) => {
-          // Stored and acknowledged: the periodic sweep will pick it up.
-          this.logger.error(
-            { err: error, conversationId: id },
-            'could not schedule a turn',
-          );
-        }),
-      ),
-    );
+    // Not awaited: the events are stored, and the acknowledgement must not
+    // wait on the queue (Redis may be slow or gone). A turn that could not be
+    // scheduled is picked up by the pending-work sweep.
+    for (const id of result.conversationsToAnswer) {
+      this.queue.schedule(id, { correlationId }).catch((error: unknown) => {
+        this.logger.error(
+          { err: error, conversationId: id },
+          'could not schedule a turn; the pending-work sweep will',
+        );
+      });
+    }
     return result;
   }
 }

@@ -2,11 +2,14 @@ import type { IngestBatch } from '../conversation/conversation.types';
 import type { ParsedWebhook } from './webhook-payload.parser';
 
 /**
- * PostgreSQL cannot store U+0000 in text or jsonb; a payload carrying one
- * must not poison the transaction it shares with other webhooks.
+ * PostgreSQL cannot store U+0000, nor a lone UTF-16 surrogate, in text or
+ * jsonb; a payload carrying one must not poison the transaction it shares
+ * with other webhooks. Lone surrogates become U+FFFD.
  */
 export function withoutNul<T>(value: T): T {
-  if (typeof value === 'string') return value.replaceAll('\u0000', '') as T;
+  if (typeof value === 'string') {
+    return value.replaceAll('\u0000', '').toWellFormed() as T;
+  }
   if (Array.isArray(value)) return value.map((v) => withoutNul(v)) as T;
   if (value && typeof value === 'object' && !(value instanceof Date)) {
     return Object.fromEntries(

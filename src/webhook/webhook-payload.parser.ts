@@ -149,6 +149,12 @@ function asInteger(value: unknown): number | null {
   return parsed !== null && Number.isSafeInteger(parsed) ? parsed : null;
 }
 
+/** Meta's error codes are 32-bit integers; anything else is not one. */
+function asErrorCode(value: unknown): number | null {
+  const parsed = asInteger(value);
+  return parsed !== null && Math.abs(parsed) <= 2_147_483_647 ? parsed : null;
+}
+
 function joinPresent(parts: (string | null)[], separator: string): string {
   return parts.filter((part): part is string => part !== null).join(separator);
 }
@@ -360,7 +366,7 @@ function parseMessage(
 
 function parseError(error: UnknownRecord): ParsedError {
   return {
-    code: asInteger(error.code),
+    code: asErrorCode(error.code),
     title: asText(error.title),
     message: asText(error.message),
     details: asText(asRecord(error.error_data)?.details),

@@ -1,0 +1,45 @@
+import { createHmac } from 'node:crypto';
+
+/** Shared by the app under test, the fakes and the load generator. */
+export const APP_SECRET = 'bench-app-secret-0123456789abcdef';
+export const PHONE_NUMBER_ID = '106540352242922';
+export const ACCESS_TOKEN = 'bench-access-token';
+export const API_VERSION = 'v25.0';
+
+export interface TextMessage {
+  waId: string;
+  name: string;
+  wamid: string;
+  /** Unix seconds, as Meta sends it (a string in the payload). */
+  timestamp: number;
+  text: string;
+}
+
+/**
+ * One customer text message, shaped exactly like a Cloud API `messages`
+ * webhook (ASCII only, so no \u escaping is needed for the signature).
+ */
+export function textWebhookBody(m: TextMessage): string {
+  return (
+    `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":` +
+    `{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"${PHONE_NUMBER_ID}"},` +
+    `"contacts":[{"profile":{"name":"${m.name}"},"wa_id":"${m.waId}"}],` +
+    `"messages":[{"from":"${m.waId}","id":"${m.wamid}","timestamp":"${m.timestamp}","text":{"body":"${m.text}"},"type":"text"}]},` +
+    `"field":"messages"}]}]}`
+  );
+}
+
+/** `X-Hub-Signature-256` as Meta computes it over the exact bytes sent. */
+export function signature(body: string | Buffer, secret = APP_SECRET): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** A wamid shaped like Meta's, unique per (tag, n). */
+export function wamidFor(tag: string, n: number): string {
+  return `wamid.HBgL${tag}${n.toString(36).padStart(7, '0')}AA==`;
+}
+
+/** Digits only, 7–15 of them, as wa_ids are. */
+export function waIdFor(prefix: string, n: number, width = 8): string {
+  return `${prefix}${String(n).padStart(width, '0')}`;
+}

@@ -1,0 +1,96 @@
+/**
+ * Preloaded into the app process by the profiling runs of part 1
+ * (`node -r ts-node/register/transpile-only -r bench/query-timer.ts …`):
+ * times every PGlite protocol exchange and attributes it to the SQL text of
+ * the statement being run, so the report can say which statements the
+ * database's single thread spends its time on. Nothing in src/ changes;
+ * PGlite runs every statement synchronously inside execProtocolRawSync.
+ *
+ * Writes, at exit, to BENCH_QUERY_STATS_FILE: per second of the monotonic
+ * clock (process.hrtime, shared by every process here), the time and calls
+ * per statement, so the reader can keep only the measured window.
+ */
+import { writeFileSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+
+/** Monotonic second → statement → [calls, ms]. */
+const seconds = new Map<number, Map<string, [number, number]>>();
+let current = '(no statement)';
+
+/** The query text of a Parse ('P') or simple Query ('Q') message. */
+function sqlOf(message: Uint8Array): string | null {
+  const kind = message[0];
+  if (kind !== 0x50 && kind !== 0x51) return null;
+  let at = 5;
+  if (kind === 0x50) {
+    while (at < message.length && message[at] !== 0) at++; // statement name
+    at++;
+  }
+  let end = at;
+  while (end < message.length && message[end] !== 0) end++;
+  return Buffer.from(
+    message.buffer,
+    message.byteOffset + at,
+    end - at,
+  ).toString('utf8');
+}
+
+/** One key per statement shape: batch sizes and parameter numbers folded. */
+export function normalise(sql: string): string {
+  return sql
+    .replace(/\s+/g, ' ')
+    .replace(/^select (?:distinct )?.*? from /i, (m) =>
+      m.length > 60 ? 'select … from ' : m,
+    )
+    .replace(/^(insert into \S+) \([^)]*\)/i, '$1 (…)')
+    .replace(/ returning .*$/i, ' returning …')
+    .replace(/\$\d+/g, '$')
+    .replace(
+      /\((?:\$|default)(?:, (?:\$|default))*\)(?:, \((?:\$|default)(?:, (?:\$|default))*\))+/g,
+      '(…), …',
+    )
+    .replace(/\(\$(?:, \$)+\)/g, '($, …)')
+    .slice(0, 220);
+}
+
+type Raw = (
+  this: PGlite,
+  message: Uint8Array,
+  ...rest: unknown[]
+) => Uint8Array;
+const proto = PGlite.prototype as unknown as { execProtocolRawSync: Raw };
+const original = proto.execProtocolRawSync;
+proto.execProtocolRawSync = function (
+  this: PGlite,
+  message: Uint8Array,
+  ...rest: unknown[]
+) {
+  const sql = sqlOf(message);
+  if (sql !== null) current = normalise(sql);
+  const t0 = performance.now();
+  try {
+    return original.call(this, message, ...rest);
+  } finally {
+    const ms = performance.now() - t0;
+    const second = Math.floor(
+      Number(process.hrtime.bigint() / 1_000_000n) / 1000,
+    );
+    let bucket = seconds.get(second);
+    if (!bucket) seconds.set(second, (bucket = new Map()));
+    const entry = bucket.get(current) ?? [0, 0];
+    if (sql !== null) entry[0]++;
+    entry[1] += ms;
+    bucket.set(current, entry);
+  }
+};
+
+process.on('exit', () => {
+  const file = process.env.BENCH_QUERY_STATS_FILE;
+  if (!file) return;
+  writeFileSync(
+    file,
+    JSON.stringify(
+      [...seconds].map(([second, bucket]) => [second, [...bucket]]),
+    ),
+  );
+});
