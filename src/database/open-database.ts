@@ -80,6 +80,9 @@ async function openPostgres(
   // An idle client that loses its server must not crash the process; the
   // next query reports the failure where it can be handled.
   pool.on('error', () => undefined);
+  // A checked-out client whose connection drops (restart, failover, a cut
+  // network) emits 'error' too; without a listener that would end the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const connection = new PostgresConnection(pool);
   try {
     const client = await pool.connect();

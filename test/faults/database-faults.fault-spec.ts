@@ -324,55 +324,48 @@ describe('PostgreSQL faults', () => {
       services.push(service);
     });
 
-    // KNOWN BUG (src/database/open-database.ts): a pg client checked out for
-    // a transaction has no 'error' listener, so when its connection drops
-    // (PostgreSQL restarts, fails over, or a proxy cuts it) pg emits an
-    // unhandled 'error' and the process exits with status 1. Flip to `it`
-    // once every pool client gets an error listener.
-    it.failing(
-      'stays up and answers every acknowledged message once when PostgreSQL drops every connection in the middle of a stream of webhooks (known bug: the process crashes)',
-      async () => {
-        openai.setDefault({
-          type: 'reply',
-          content: (r) => `Echo: ${String(r.messages.at(-1)?.content)}`,
-        });
-        const acked = new Map<string, string>();
-        let stop = false;
-        const stream = async (lane: number) => {
-          for (let i = 0; !stop && i < 200; i++) {
-            const customer = `44950${lane}${String(i).padStart(5, '0')}`;
-            const text = `stream ${lane}/${i}`;
-            const res = await postWithin(
-              service.url,
-              textWebhook(customer, text),
-              5000,
-            );
-            if (res === 200) acked.set(customer, text);
-          }
-        };
-        const lanes = [1, 2, 3, 4, 5, 6].map(stream);
-        for (let drop = 0; drop < 8; drop++) {
-          await sleep(300);
-          proxy.drop();
+    // Every pool client has an 'error' listener (src/database/open-database.ts).
+    it('stays up and answers every acknowledged message once when PostgreSQL drops every connection in the middle of a stream of webhooks', async () => {
+      openai.setDefault({
+        type: 'reply',
+        content: (r) => `Echo: ${String(r.messages.at(-1)?.content)}`,
+      });
+      const acked = new Map<string, string>();
+      let stop = false;
+      const stream = async (lane: number) => {
+        for (let i = 0; !stop && i < 200; i++) {
+          const customer = `44950${lane}${String(i).padStart(5, '0')}`;
+          const text = `stream ${lane}/${i}`;
+          const res = await postWithin(
+            service.url,
+            textWebhook(customer, text),
+            5000,
+          );
+          if (res === 200) acked.set(customer, text);
         }
-        await sleep(500);
-        stop = true;
-        await Promise.all(lanes);
-        expect(service.alive).toBe(true);
-        await waitFor(
-          () =>
-            [...acked].every(([c, text]) =>
-              repliesTo(graph, c).includes(`Echo: ${text}`),
-            ),
-          { timeoutMs: 60_000, intervalMs: 250 },
-        );
-        // A reply is repeated only where a send was cut off before its
-        // wamid was stored, and the service says so.
-        const interrupted = service.output
-          .split('\n')
-          .filter((line) => line.includes('interrupted mid-send')).length;
-        expect(duplicateSends(graph).length).toBeLessThanOrEqual(interrupted);
-      },
-    );
+      };
+      const lanes = [1, 2, 3, 4, 5, 6].map(stream);
+      for (let drop = 0; drop < 8; drop++) {
+        await sleep(300);
+        proxy.drop();
+      }
+      await sleep(500);
+      stop = true;
+      await Promise.all(lanes);
+      expect(service.alive).toBe(true);
+      await waitFor(
+        () =>
+          [...acked].every(([c, text]) =>
+            repliesTo(graph, c).includes(`Echo: ${text}`),
+          ),
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+      // A reply is repeated only where a send was cut off before its
+      // wamid was stored, and the service says so.
+      const interrupted = service.output
+        .split('\n')
+        .filter((line) => line.includes('interrupted mid-send')).length;
+      expect(duplicateSends(graph).length).toBeLessThanOrEqual(interrupted);
+    });
   });
 });
