@@ -87,7 +87,12 @@ function batchOf(
   };
 }
 
-async function proposedIngest(client: PGlite, batch: IngestBatch, now: Date) {
+async function proposedIngest(
+  client: PGlite,
+  batch: IngestBatch,
+  now: Date,
+  statement = PROPOSED_INGEST,
+) {
   const rows = batch.messages.map((m) => ({
     wamid: m.wamid,
     customer: m.customerWaId,
@@ -106,7 +111,7 @@ async function proposedIngest(client: PGlite, batch: IngestBatch, now: Date) {
       now,
       new Date(now.getTime() - TIMEOUT_MS),
     ]);
-    return tx.query(PROPOSED_INGEST, [JSON.stringify(rows), now]);
+    return tx.query(statement, [JSON.stringify(rows), now]);
   });
 }
 
@@ -152,65 +157,51 @@ export async function compareIngestStatements(
   const { schema } = require(
     join(ROOT, 'dist', 'database', 'schema.js'),
   ) as SchemaModule;
-  const current = await PGlite.create(join(tempDir('shape-current'), 'pglite'));
-  const proposed = await PGlite.create(
-    join(tempDir('shape-proposed'), 'pglite'),
-  );
+  const open = async (label: string) => {
+    const client = await PGlite.create(join(tempDir(label), 'pglite'));
+    await migrateAppDatabase(client);
+    return client;
+  };
+  const current = await open('shape-current');
+  const proposed = await open('shape-proposed');
   try {
-    await migrateAppDatabase(current);
-    await migrateAppDatabase(proposed);
     const repository = new Repository({
       db: drizzle({ client: current, schema }),
       driver: 'pglite',
     } as unknown as DatabaseConnection);
+    const shapes: Record<'c' | 'p', (b: IngestBatch) => Promise<unknown>> = {
+      c: (b) => repository.ingest(b, new Date(), TIMEOUT_MS),
+      p: (b) => proposedIngest(proposed, b, new Date()),
+    };
     const results: StatementShapeResult[] = [];
     for (const size of [1, 8, 32]) {
       const batches = Math.max(40, Math.round(1500 / size));
-      // Warm-up of each (JIT, buffers), then the measured batches.
-      await timeBatches(
-        (b) => repository.ingest(b, new Date(), TIMEOUT_MS),
-        `w${size}c`,
-        size,
-        20,
-      );
-      await timeBatches(
-        (b) => proposedIngest(proposed, b, new Date()),
-        `w${size}p`,
-        size,
-        20,
-      );
-      const currentMs = await timeBatches(
-        (b) => repository.ingest(b, new Date(), TIMEOUT_MS),
-        `m${size}c`,
-        size,
-        batches,
-      );
-      const proposedMs = await timeBatches(
-        (b) => proposedIngest(proposed, b, new Date()),
-        `m${size}p`,
-        size,
-        batches,
-      );
+      const ms: Record<string, number> = {};
+      for (const [key, write] of Object.entries(shapes)) {
+        // Warm-up (JIT, buffers), then the measured batches.
+        await timeBatches(write, `w${size}${key}`, size, 20);
+        ms[key] = await timeBatches(write, `m${size}${key}`, size, batches);
+      }
       results.push({
         batchSize: size,
-        currentMs: round(currentMs, 3),
-        proposedMs: round(proposedMs, 3),
-        currentPerSecond: Math.round((size * 1000) / currentMs),
-        proposedPerSecond: Math.round((size * 1000) / proposedMs),
+        currentMs: round(ms.c, 3),
+        proposedMs: round(ms.p, 3),
+        currentPerSecond: Math.round((size * 1000) / ms.c),
+        proposedPerSecond: Math.round((size * 1000) / ms.p),
       });
     }
-    // Both must have stored the same thing.
+    // Every shape must have stored the same thing.
     const count = async (c: PGlite, table: string) =>
       (await c.query<{ n: number }>(`select count(*)::int as n from ${table}`))
         .rows[0].n;
     for (const table of ['messages', 'conversations']) {
-      const [a, b] = [
+      const counts = [
         await count(current, table),
         await count(proposed, table),
       ];
-      if (a !== b)
+      if (new Set(counts).size !== 1)
         throw new Error(
-          `the shapes stored different ${table} counts: ${a} vs ${b}`,
+          `the shapes stored different ${table} counts: ${counts.join(' / ')}`,
         );
     }
     return results;

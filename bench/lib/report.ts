@@ -268,7 +268,7 @@ export function markdown(r: BenchResults): string {
     if (i.statementShape) {
       out.push('');
       out.push(
-        '**The ingest transaction alone** (no HTTP), per batch of webhooks, in PGlite: the repository as written (6 round trips: BEGIN, select known wamids, expire, upsert conversations, insert messages, COMMIT; every value a Drizzle parameter) vs the proposed shape (4 round trips: BEGIN, expire, one statement upserting conversations and inserting messages from one jsonb parameter, COMMIT), median of fresh batches:',
+        '**The ingest transaction alone** (no HTTP), per batch of webhooks, in PGlite, median of fresh batches: the repository as written (6 round trips: BEGIN, select known wamids, expire, upsert conversations, insert messages, COMMIT; every value a Drizzle parameter); the proposed shape (4 round trips: BEGIN, expire, one statement that upserts the conversations and inserts the messages from one jsonb parameter, COMMIT; `bench/lib/ingest-statements.ts`):',
       );
       out.push('');
       out.push(

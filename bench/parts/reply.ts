@@ -274,6 +274,11 @@ export async function replyPart(ctx: BenchContext): Promise<ReplyPartResult> {
         );
         break;
       }
+      if (!result.keptUp && result.replyRate < rate / 2) {
+        // Saturated: higher rates only pile up a longer backlog.
+        log('  replies below half the inbound rate: the ramp stops here');
+        break;
+      }
     }
     const after = (
       await ctx.fakes.request<{ counts: Record<string, number> }>(
