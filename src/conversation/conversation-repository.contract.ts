@@ -199,8 +199,8 @@ export function conversationRepositoryContract(
       at(1000),
     );
     expect(recorded?.map((m) => [m.text, m.status, m.chunkIndex])).toEqual([
-      ['part one', 'pending', 0],
-      ['part two', 'pending', 1],
+      ['part one', 'sending', 0],
+      ['part two', 'sending', 1],
     ]);
     expect(
       await repo.recordReply(id, ids, 'turn-2', drafts, at(2000)),
@@ -210,6 +210,10 @@ export function conversationRepositoryContract(
       'part one',
       'part two',
     ]);
+    // Claimed by the turn that recorded it: no one else's work until the
+    // claim goes stale.
+    expect(await repo.findConversationsWithPendingWork()).toEqual([]);
+    await repo.releaseStaleSends(at(5000));
     expect(await repo.findConversationsWithPendingWork()).toEqual([id]);
   });
 
@@ -280,7 +284,7 @@ export function conversationRepositoryContract(
       [{ author: 'bot', text: 'hi' }],
       t0,
     ))!;
-    expect(await repo.claimForSending(reply.id, t0)).toBe(true);
+    expect(reply.status).toBe('sending');
     await repo.ingest(
       batch({ statuses: [status('wamid.early', 'delivered')] }),
       t0,
@@ -363,14 +367,13 @@ export function conversationRepositoryContract(
     const {
       conversationsToAnswer: [id],
     } = await repo.ingest(batch({ messages: [inbound()] }), t0, TIMEOUT);
-    const [message] = await repo.getUnanswered(id);
-    const [reply] = (await repo.recordReply(
+    const [reply] = await repo.recordOperatorMessages(
       id,
-      [message.id],
-      'turn',
-      [{ author: 'bot', text: 'x' }],
+      'operator-batch',
+      [{ author: 'operator', text: 'x' }],
       t0,
-    ))!;
+    );
+    expect(reply.status).toBe('pending');
     const claims = await Promise.all([
       repo.claimForSending(reply.id, t0),
       repo.claimForSending(reply.id, t0),

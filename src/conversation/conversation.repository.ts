@@ -53,9 +53,10 @@ export abstract class ConversationRepository {
 
   /**
    * Atomically marks `answeredIds` answered and records the reply's chunks as
-   * pending outbound messages (and, with `handoff`, hands the conversation
-   * to a person). Returns null (and changes nothing) when another turn
-   * answered any of those messages first.
+   * outbound messages already claimed for sending (`sending`, as
+   * `claimForSending` would leave them): the caller sends them next (and,
+   * with `handoff`, hands the conversation to a person). Returns null (and
+   * changes nothing) when another turn answered any of those messages first.
    */
   abstract recordReply(
     conversationId: string,

@@ -34,19 +34,40 @@ export class OutboundService {
     private readonly metrics: MetricsService,
   ) {}
 
+  /** Sends whatever the conversation has recorded and no one is sending. */
   async sendUnsent(conversation: Conversation): Promise<DeliveryReport> {
-    const report: DeliveryReport = { sent: [], failed: [] };
     const unsent = await this.repository.getUnsent(conversation.id);
+    return this.deliver(
+      conversation,
+      unsent.filter((m) => m.status === 'pending'),
+    );
+  }
+
+  /** Sends messages this caller recorded already claimed (`sending`). */
+  sendClaimed(
+    conversation: Conversation,
+    claimed: Message[],
+  ): Promise<DeliveryReport> {
+    return this.deliver(conversation, claimed);
+  }
+
+  private async deliver(
+    conversation: Conversation,
+    messages: Message[],
+  ): Promise<DeliveryReport> {
+    const report: DeliveryReport = { sent: [], failed: [] };
     let failedTurn: { key: string | null; error: WhatsappSendError } | null =
       null;
-    for (const message of unsent) {
-      if (message.status !== 'pending') continue;
+    for (const message of messages) {
       if (failedTurn && failedTurn.key === message.turnKey) {
         await this.fail(message, failedTurn.error, report);
         continue;
       }
       // Whoever claims a message sends it; a concurrent sender skips it.
-      if (!(await this.repository.claimForSending(message.id, new Date())))
+      if (
+        message.status === 'pending' &&
+        !(await this.repository.claimForSending(message.id, new Date()))
+      )
         continue;
       try {
         const result = await this.whatsapp.sendText(

@@ -115,7 +115,7 @@ export class TurnService {
       this.metrics.turns.inc({ outcome: 'raced' });
       return { status: 'raced' };
     }
-    const report = await this.outbound.sendUnsent(conversation);
+    const report = await this.outbound.sendClaimed(conversation, recorded);
     this.metrics.turns.inc({
       outcome: handoff ? 'handoff' : (drafts[0]?.author ?? 'none'),
     });
