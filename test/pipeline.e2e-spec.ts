@@ -467,10 +467,17 @@ describe('replies shaped by configuration', () => {
         'First sentence is here. Second sentence follows it. Third one ends the paragraph.\n\nA new paragraph starts now and it goes on.';
       openai.setDefault({ type: 'reply', content: long });
       await postWebhook(app.url, textWebhook(customer, 'tell me a lot'));
+      const joined = (sent: Array<{ body: string }>) =>
+        sent
+          .map((c) => c.body)
+          .join(' ')
+          .replace(/\s+/g, ' ');
+      // Every chunk has arrived once their text adds up to the reply.
       const chunks = await waitFor(() => {
         const sent = sentTo(customer);
-        return sent.length >= 4 && sent;
+        return joined(sent) === long.replace(/\s+/g, ' ') && sent;
       });
+      expect(chunks.length).toBeGreaterThanOrEqual(4);
       expect(chunks.every((c) => c.body.length <= 40)).toBe(true);
       expect(
         chunks

@@ -43,7 +43,7 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export class DrizzleConversationRepository extends ConversationRepository {
   private readonly db: Db;
 
-  constructor(connection: DatabaseConnection) {
+  constructor(private readonly connection: DatabaseConnection) {
     super();
     this.db = connection.db;
   }
@@ -54,34 +54,38 @@ export class DrizzleConversationRepository extends ConversationRepository {
     sessionTimeoutMs: number,
   ): Promise<IngestResult> {
     // Webhooks wait on this: on PGlite it goes ahead of queued turn work.
-    return urgently(() =>
-      this.db.transaction(async (tx) => {
-        const result = await this.ingestMessages(
-          tx,
-          batch.messages,
-          now,
-          sessionTimeoutMs,
-        );
-        await this.applyStatuses(tx, batch, now);
-        if (batch.errors.length > 0) {
-          await tx.insert(webhookErrors).values(
-            batch.errors.map((e) => ({
-              phoneNumberId: e.phoneNumberId,
-              code: e.code,
-              title: e.title,
-              message: e.message,
-              details: e.details,
-              raw: e.raw,
-            })),
-          );
-        }
-        return result;
-      }),
-    );
+    return urgently(async () => {
+      const result = await this.ingestMessages(
+        batch.messages,
+        now,
+        sessionTimeoutMs,
+      );
+      // Statuses and errors in a transaction of their own: if it fails, the
+      // webhook is answered 503 and delivered again, and the messages
+      // already stored are then duplicates (their turns come from the
+      // pending-work sweep).
+      if (batch.statuses.length > 0 || batch.errors.length > 0) {
+        await this.db.transaction(async (tx) => {
+          await this.applyStatuses(tx, batch, now);
+          if (batch.errors.length > 0) {
+            await tx.insert(webhookErrors).values(
+              batch.errors.map((e) => ({
+                phoneNumberId: e.phoneNumberId,
+                code: e.code,
+                title: e.title,
+                message: e.message,
+                details: e.details,
+                raw: e.raw,
+              })),
+            );
+          }
+        });
+      }
+      return result;
+    });
   }
 
   private async ingestMessages(
-    tx: Tx,
     inbound: InboundMessageInput[],
     now: Date,
     sessionTimeoutMs: number,
@@ -109,22 +113,19 @@ export class DrizzleConversationRepository extends ConversationRepository {
     }));
     const customerIds = [...new Set(unique.map((m) => m.customerWaId))];
 
-    // A conversation idle longer than the session timeout ends here, so the
-    // new message opens a fresh one even if the expiry job has not run yet.
-    await this.expireIdleIn(
-      tx,
-      new Date(now.getTime() - sessionTimeoutMs),
-      now,
-      customerIds,
-    );
-
-    // One statement, the batch as one jsonb parameter: messages not stored
-    // yet open (or touch) their customer's conversation and are inserted in
-    // arrival order. Far cheaper than a parameter per value.
-    const result = await tx.execute<{
-      conversation_id: string;
-      reply_action: string | null;
-    }>(sql`
+    const cutoff = new Date(now.getTime() - sessionTimeoutMs);
+    // Two statements in one transaction, sent together. First, a
+    // conversation idle longer than the session timeout ends, so the new
+    // message opens a fresh one even if the expiry job has not run yet.
+    // Then one statement, the batch as one jsonb parameter: messages not
+    // stored yet open (or touch) their customer's conversation and are
+    // inserted in arrival order. Far cheaper than a parameter per value.
+    const [, insertedRows] = await this.connection.atomically([
+      sql`update ${conversations}
+             set state = 'expired', state_reason = 'idle', state_changed_at = ${now}
+           where customer_wa_id in (select jsonb_array_elements_text(${JSON.stringify(customerIds)}::jsonb))
+             and state = 'active' and last_activity_at < ${cutoff}`,
+      sql`
       with input as (
         select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(
           n int, wamid text, customer text, name text, kind text, body text,
@@ -154,12 +155,12 @@ export class DrizzleConversationRepository extends ConversationRepository {
         from fresh f join opened o on o.customer_wa_id = f.customer
        order by f.n
       on conflict (wamid) do nothing
-      returning conversation_id, reply_action`);
-    const inserted = (
-      result as unknown as {
-        rows: Array<{ conversation_id: string; reply_action: string | null }>;
-      }
-    ).rows;
+      returning conversation_id, reply_action`,
+    ]);
+    const inserted = insertedRows as Array<{
+      conversation_id: string;
+      reply_action: string | null;
+    }>;
 
     const toAnswer = new Set(
       inserted

@@ -53,4 +53,29 @@ describe('GroupCommitter', () => {
       'fulfilled',
     ]);
   });
+
+  it('with two writes in flight, starts the next batch while the first is still writing', async () => {
+    const batches: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const committer = new GroupCommitter(
+      async (items: number[]) => {
+        batches.push(items);
+        if (batches.length === 1) await gate;
+      },
+      256,
+      2,
+    );
+    const first = committer.submit(1);
+    await new Promise((r) => setImmediate(r));
+    const second = [2, 3].map((n) => committer.submit(n));
+    await Promise.all(second);
+    // The second batch is written although the first has not finished.
+    expect(batches).toEqual([[1], [2, 3]]);
+    const third = [4, 5].map((n) => committer.submit(n));
+    await new Promise((r) => setImmediate(r));
+    release();
+    await Promise.all([first, ...third]);
+    expect(batches).toEqual([[1], [2, 3], [4, 5]]);
+  });
 });

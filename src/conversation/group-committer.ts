@@ -13,24 +13,35 @@ export class GroupCommitter<I, O> {
     resolve: (o: O) => void;
     reject: (e: unknown) => void;
   }> = [];
-  private flushing = false;
+  private active = 0;
+  private scheduled = false;
 
+  /**
+   * @param maxBatch most items in one write
+   * @param maxInFlight writes in progress at once: with two, the next batch
+   *   is ready for the database the moment the previous one is done
+   */
   constructor(
     private readonly write: (items: I[]) => Promise<O>,
     private readonly maxBatch = 256,
+    private readonly maxInFlight = 1,
   ) {}
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.flushing) {
-        this.flushing = true;
-        setImmediate(() => void this.drain());
+      if (!this.scheduled && this.active < this.maxInFlight) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.drain();
+        });
       }
     });
   }
 
   private async drain(): Promise<void> {
+    this.active++;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
@@ -50,6 +61,6 @@ export class GroupCommitter<I, O> {
         }
       }
     }
-    this.flushing = false;
+    this.active--;
   }
 }

@@ -20,8 +20,12 @@ interface Submission {
 @Injectable()
 export class IngestService {
   private readonly logger = new Logger(IngestService.name);
+  // Two batches in flight: one being written while the next waits at the
+  // database, so it never idles between batches.
   private readonly committer = new GroupCommitter<Submission, IngestResult>(
     (items) => this.write(items),
+    256,
+    2,
   );
 
   constructor(

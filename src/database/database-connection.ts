@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { schema } from './schema';
 
@@ -11,6 +12,14 @@ export type DatabaseDriver = 'pglite' | 'postgres';
 export abstract class DatabaseConnection {
   abstract readonly db: Db;
   abstract readonly driver: DatabaseDriver;
+  /**
+   * Runs the statements in one transaction, without a round trip to the
+   * caller between them, and returns each one's rows: for hot paths whose
+   * statements do not depend on each other's results.
+   */
+  abstract atomically(
+    statements: SQL[],
+  ): Promise<Array<Array<Record<string, unknown>>>>;
   /** Resolves when the database answers a trivial query. */
   abstract ping(): Promise<void>;
   abstract close(): Promise<void>;

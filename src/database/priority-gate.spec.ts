@@ -55,21 +55,56 @@ describe('PriorityGate', () => {
     expect(gate.queued).toEqual({ urgent: 0, normal: 0 });
   });
 
-  it('does not make work scheduled after an urgent unit urgent', async () => {
+  it('takes turns when both kinds wait, so urgent work cannot starve the rest', async () => {
     const gate = new PriorityGate();
     const order: string[] = [];
     const first = deferred();
     const running = gate.run(() => first.promise);
-    const urgent = urgently(() => gate.run(async () => order.push('urgent')));
-    // Outside the urgent call: normal, even though it is queued after.
-    const later = gate.run(async () => {
-      order.push('normal');
-    });
-    const alsoUrgent = urgently(() =>
-      gate.run(async () => order.push('urgent 2')),
-    );
+    const units = [
+      ...[1, 2, 3].map((n) =>
+        urgently(() => gate.run(async () => order.push(`urgent ${n}`))),
+      ),
+      ...[1, 2].map((n) => gate.run(async () => order.push(`normal ${n}`))),
+    ];
     first.resolve();
-    await Promise.all([running, urgent, later, alsoUrgent]);
-    expect(order).toEqual(['urgent', 'urgent 2', 'normal']);
+    await Promise.all([running, ...units]);
+    expect(order).toEqual([
+      'urgent 1',
+      'normal 1',
+      'urgent 2',
+      'normal 2',
+      'urgent 3',
+    ]);
+  });
+
+  it('admits up to its capacity at once', async () => {
+    const gate = new PriorityGate(2);
+    const a = deferred();
+    const b = deferred();
+    let started = 0;
+    const units = [a, b, deferred()].map((d, i) =>
+      gate.run(async () => {
+        started++;
+        if (i < 2) await d.promise;
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(started).toBe(2);
+    expect(gate.queued.normal).toBe(1);
+    a.resolve();
+    b.resolve();
+    await Promise.all(units);
+    expect(started).toBe(3);
+  });
+
+  it('counts as urgent only the work started inside urgently()', async () => {
+    const gate = new PriorityGate();
+    const first = deferred();
+    const running = gate.run(() => first.promise);
+    const urgent = urgently(() => gate.run(async () => 'urgent'));
+    const later = gate.run(async () => 'normal');
+    expect(gate.queued).toEqual({ urgent: 1, normal: 1 });
+    first.resolve();
+    await Promise.all([running, urgent, later]);
   });
 });

@@ -5,8 +5,8 @@ type Priority = 'urgent' | 'normal';
 const priority = new AsyncLocalStorage<Priority>();
 
 /**
- * Runs `work` with its database statements ahead of everything else queued
- * on the embedded database: webhook acknowledgements must not wait behind
+ * Runs `work` with its database statements ahead of other queued work on
+ * the embedded database: webhook acknowledgements must not wait behind
  * turns. No effect on a PostgreSQL server, which has a pool of connections.
  */
 export function urgently<T>(work: () => Promise<T>): Promise<T> {
@@ -14,23 +14,28 @@ export function urgently<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Admits one unit of database work at a time (a statement, or a whole
- * transaction), urgent work first, in arrival order within a priority.
- * PGlite runs one statement at a time anyway; this only decides who is next.
+ * Admits up to `capacity` units of database work at a time (a statement, a
+ * script or a whole transaction), in arrival order within a priority.
+ * Urgent work goes first, but when both kinds wait they take turns, so
+ * that a steady stream of urgent work cannot starve the rest.
  */
 export class PriorityGate {
-  private busy = false;
+  private running = 0;
+  private lastAdmitted: Priority = 'normal';
   private readonly waiting: Record<Priority, Array<() => void>> = {
     urgent: [],
     normal: [],
   };
 
+  constructor(private readonly capacity = 1) {}
+
   async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.busy) {
+    if (this.running >= this.capacity) {
       const queue = this.waiting[priority.getStore() ?? 'normal'];
       await new Promise<void>((resolve) => queue.push(resolve));
+    } else {
+      this.running++;
     }
-    this.busy = true;
     try {
       return await work();
     } finally {
@@ -47,8 +52,19 @@ export class PriorityGate {
   }
 
   private release() {
-    const next = this.waiting.urgent.shift() ?? this.waiting.normal.shift();
-    if (next) next();
-    else this.busy = false;
+    const { urgent, normal } = this.waiting;
+    const turn: Priority =
+      urgent.length > 0 &&
+      (normal.length === 0 || this.lastAdmitted === 'normal')
+        ? 'urgent'
+        : 'normal';
+    const next = this.waiting[turn].shift();
+    if (next) {
+      // The slot passes straight to the next unit.
+      this.lastAdmitted = turn;
+      next();
+    } else {
+      this.running--;
+    }
   }
 }

@@ -7,13 +7,31 @@ import type { ParsedWebhook } from './webhook-payload.parser';
  * with other webhooks. Lone surrogates become U+FFFD.
  */
 export function withoutNul<T>(value: T): T {
+  // Almost every payload is clean: check without copying first.
+  return isClean(value) ? value : cleaned(value);
+}
+
+function isClean(value: unknown): boolean {
+  if (typeof value === 'string') {
+    return value.isWellFormed() && !value.includes('\u0000');
+  }
+  if (Array.isArray(value)) return value.every(isClean);
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (!isClean(k) || !isClean(v)) return false;
+    }
+  }
+  return true;
+}
+
+function cleaned<T>(value: T): T {
   if (typeof value === 'string') {
     return value.replaceAll('\u0000', '').toWellFormed() as T;
   }
-  if (Array.isArray(value)) return value.map((v) => withoutNul(v)) as T;
+  if (Array.isArray(value)) return value.map((v) => cleaned(v)) as T;
   if (value && typeof value === 'object' && !(value instanceof Date)) {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [withoutNul(k), withoutNul(v)]),
+      Object.entries(value).map(([k, v]) => [cleaned(k), cleaned(v)]),
     ) as T;
   }
   return value;

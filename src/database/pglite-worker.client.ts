@@ -1,0 +1,180 @@
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { PGlite, Results, Transaction } from '@electric-sql/pglite';
+import type {
+  WorkerReady,
+  WorkerReply,
+  WorkerRequest,
+  WorkerStartup,
+} from './pglite-worker.protocol';
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+type Request = WorkerRequest extends infer R
+  ? R extends { id: number }
+    ? Omit<R, 'id'>
+    : never
+  : never;
+type QueryOptions = { rowMode?: 'array' | 'object' };
+
+function toError(error: NonNullable<WorkerReply['error']>): Error {
+  const { message, name, ...fields } = error;
+  const rebuilt = Object.assign(new Error(message), fields);
+  if (name && name !== 'Error') rebuilt.name = name;
+  return rebuilt;
+}
+
+/**
+ * PGlite on its own thread (`pglite-worker.ts`), behind the part of PGlite's
+ * interface Drizzle uses: `query`, `exec` and `transaction`. Statements of a
+ * transaction go to the worker one by one, inside one PGlite transaction
+ * there; a failure in the callback rolls it back.
+ */
+export class PgliteWorkerClient {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private stopped: Error | null = null;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: WorkerReply) => {
+      const waiting = this.pending.get(reply.id);
+      if (!waiting) return;
+      this.pending.delete(reply.id);
+      if (reply.error) waiting.reject(toError(reply.error));
+      else waiting.resolve(reply.result);
+    });
+    worker.on('error', (error) => this.stop(error));
+    worker.on('exit', (code) =>
+      this.stop(new Error(`the embedded database thread exited (${code})`)),
+    );
+  }
+
+  /** Starts the thread, opens the database there and migrates it. */
+  static async start(startup: WorkerStartup): Promise<PgliteWorkerClient> {
+    // Built: the compiled .js beside this file. Under the test runner: the
+    // .ts source, which Node runs with its own type stripping.
+    const extension = extname(__filename);
+    const worker = new Worker(join(__dirname, `pglite-worker${extension}`), {
+      workerData: startup,
+      // Built, the thread takes the process's flags (profilers, preloads).
+      execArgv:
+        extension === '.ts'
+          ? ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON']
+          : undefined,
+    });
+    let onMessage!: (ready: WorkerReady) => void;
+    let onError!: (error: Error) => void;
+    let onExit!: (code: number) => void;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        onMessage = (ready) =>
+          ready.ready ? resolve() : reject(toError(ready.error));
+        onError = reject;
+        onExit = (code) =>
+          reject(
+            new Error(`the embedded database thread exited (${code}) at start`),
+          );
+        worker.once('message', onMessage);
+        worker.once('error', onError);
+        worker.once('exit', onExit);
+      });
+    } catch (error) {
+      await worker.terminate();
+      throw error;
+    } finally {
+      // Only these: the Worker keeps listeners of its own.
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    }
+    return new PgliteWorkerClient(worker);
+  }
+
+  get closed(): boolean {
+    return this.stopped !== null;
+  }
+
+  query<T>(
+    sql: string,
+    params?: unknown[],
+    options?: QueryOptions,
+  ): Promise<Results<T>> {
+    return this.queryIn(undefined, sql, params, options);
+  }
+
+  exec(sql: string): Promise<Array<Results>> {
+    return this.call({ kind: 'exec', sql }) as Promise<Array<Results>>;
+  }
+
+  /** Runs the statements in one transaction on the worker; their rows. */
+  script(
+    statements: Array<{ sql: string; params: unknown[] }>,
+  ): Promise<Array<Array<Record<string, unknown>>>> {
+    return this.call({ kind: 'script', statements }) as Promise<
+      Array<Array<Record<string, unknown>>>
+    >;
+  }
+
+  async transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    const tx = (await this.call({ kind: 'begin' })) as number;
+    const inside = {
+      query: <R>(sql: string, params?: unknown[], options?: QueryOptions) =>
+        this.queryIn<R>(tx, sql, params, options),
+      exec: (sql: string) => this.call({ kind: 'exec', sql, tx }),
+      closed: false,
+    } as unknown as Transaction;
+    let result: T;
+    try {
+      result = await work(inside);
+    } catch (error) {
+      await this.call({ kind: 'end', tx, commit: false }).catch(
+        () => undefined,
+      );
+      throw error;
+    }
+    await this.call({ kind: 'end', tx, commit: true });
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    await this.call({ kind: 'close' }).catch(() => undefined);
+    this.stop(new Error('the embedded database is closed'));
+    await this.worker.terminate();
+  }
+
+  /** What Drizzle and the connection see: PGlite's shape. */
+  asPglite(): PGlite {
+    return this as unknown as PGlite;
+  }
+
+  private queryIn<T>(
+    tx: number | undefined,
+    sql: string,
+    params?: unknown[],
+    options?: QueryOptions,
+  ): Promise<Results<T>> {
+    return this.call({
+      kind: 'query',
+      sql,
+      params,
+      rowMode: options?.rowMode,
+      tx,
+    }) as Promise<Results<T>>;
+  }
+
+  private call(request: Request): Promise<unknown> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+
+  private stop(reason: Error) {
+    if (this.stopped) return;
+    this.stopped = reason;
+    for (const waiting of this.pending.values()) waiting.reject(reason);
+    this.pending.clear();
+  }
+}
