@@ -11,6 +11,7 @@
  * per statement, so the reader can keep only the measured window.
  */
 import { writeFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 
 /** Monotonic second → statement → [calls, ms]. */
@@ -84,13 +85,18 @@ proto.execProtocolRawSync = function (
   }
 };
 
-process.on('exit', () => {
+function save() {
   const file = process.env.BENCH_QUERY_STATS_FILE;
-  if (!file) return;
+  // Only the thread that runs PGlite (the app's database worker) has any.
+  if (!file || seconds.size === 0) return;
   writeFileSync(
     file,
     JSON.stringify(
       [...seconds].map(([second, bucket]) => [second, [...bucket]]),
     ),
   );
-});
+}
+
+process.on('exit', save);
+// A worker thread that is terminated runs no exit handlers: save as it goes.
+if (!isMainThread) setInterval(save, 1000).unref();

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
+import type { SQL } from 'drizzle-orm';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { DrizzleConversationRepository } from '../../src/conversation/drizzle-conversation.repository';
 import type { DatabaseConnection } from '../../src/database/database-connection';
@@ -131,6 +132,29 @@ type SchemaModule = { schema: typeof Schema };
  * actually sends (captured from the client), explained with the real
  * parameters inside a rolled-back transaction.
  */
+/**
+ * What the built repository needs of a DatabaseConnection, over a PGlite
+ * client in this process (the app runs it on a worker thread instead).
+ */
+export function benchConnection(
+  client: PGlite,
+  schema: SchemaModule['schema'],
+): DatabaseConnection {
+  const db = drizzle({ client, schema });
+  return {
+    db,
+    driver: 'pglite',
+    atomically: (statements: SQL[]) =>
+      db.transaction(async (tx) => {
+        const results: unknown[][] = [];
+        for (const statement of statements) {
+          results.push((await tx.execute(statement)).rows);
+        }
+        return results;
+      }),
+  } as unknown as DatabaseConnection;
+}
+
 export async function timeJobs(
   client: PGlite,
   timeoutMinutes: number,
@@ -157,10 +181,7 @@ export async function timeJobs(
         : value;
     },
   });
-  const connection = {
-    db: drizzle({ client: spied, schema }),
-    driver: 'pglite',
-  } as unknown as DatabaseConnection;
+  const connection = benchConnection(spied, schema);
   const repository = new Repository(connection);
   const timeoutMs = timeoutMinutes * 60_000;
 

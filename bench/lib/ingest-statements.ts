@@ -13,7 +13,7 @@ import type { IngestBatch } from '../../src/conversation/conversation.types';
 import type { DrizzleConversationRepository } from '../../src/conversation/drizzle-conversation.repository';
 import type { DatabaseConnection } from '../../src/database/database-connection';
 import type { schema as Schema } from '../../src/database/schema';
-import { migrateAppDatabase } from './database';
+import { benchConnection, migrateAppDatabase } from './database';
 import { ROOT } from './processes';
 import { monoMs, round } from './stats';
 import { wamidFor, waIdFor } from './webhook';
@@ -165,10 +165,7 @@ export async function compareIngestStatements(
   const current = await open('shape-current');
   const proposed = await open('shape-proposed');
   try {
-    const repository = new Repository({
-      db: drizzle({ client: current, schema }),
-      driver: 'pglite',
-    } as unknown as DatabaseConnection);
+    const repository = new Repository(benchConnection(current, schema));
     const shapes: Record<'c' | 'p', (b: IngestBatch) => Promise<unknown>> = {
       c: (b) => repository.ingest(b, new Date(), TIMEOUT_MS),
       p: (b) => proposedIngest(proposed, b, new Date()),

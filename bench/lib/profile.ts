@@ -29,6 +29,11 @@ export interface ProfileSummary {
     where: string;
   }>;
   byArea: Array<{ selfPercent: number; area: string }>;
+  /** The embedded database's worker thread, profiled beside the main one. */
+  databaseThread?: {
+    busyPercent: number;
+    byArea: Array<{ selfPercent: number; area: string }>;
+  };
 }
 
 /** Where a frame lives: a package, the app's own code, Node internals, or V8. */
@@ -61,9 +66,31 @@ export function summariseProfile(
   window?: { fromMs: number; toMs: number },
   top = 25,
 ): ProfileSummary {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort();
   if (files.length === 0) throw new Error(`no .cpuprofile in ${dir}`);
-  const file = join(dir, files.sort().at(-1)!);
+  // Node names them CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile: thread
+  // 0 is the main (HTTP) thread; the app's PGlite runs on a worker thread.
+  const isMain = (f: string) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f);
+  const main = files.filter(isMain).at(-1) ?? files.at(-1)!;
+  const worker = files.filter((f) => !isMain(f)).at(-1);
+  const summary = summariseFile(join(dir, main), window, top);
+  if (worker) {
+    const database = summariseFile(join(dir, worker), window, top);
+    summary.databaseThread = {
+      busyPercent: database.busyPercent,
+      byArea: database.byArea,
+    };
+  }
+  return summary;
+}
+
+function summariseFile(
+  file: string,
+  window: { fromMs: number; toMs: number } | undefined,
+  top: number,
+): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();

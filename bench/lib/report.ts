@@ -122,7 +122,17 @@ function profileSection(
   const out: string[] = [];
   out.push('');
   out.push(
-    `**${title}** (${fmt(p.requestsPerSecond, 0)} req/s, p99 ${fmt(p.p99Ms, 0)} ms under the profiler; busy ${p.busyPercent}% of ${fmt(p.totalMs / 1000, 1)} s measured).`,
+    `**${title}** (${fmt(p.requestsPerSecond, 0)} req/s, p99 ${fmt(p.p99Ms, 0)} ms under the profiler; main thread busy ${p.busyPercent}% of ${fmt(p.totalMs / 1000, 1)} s measured` +
+      (p.databaseThread
+        ? `; database thread (PGlite's worker) busy ${p.databaseThread.busyPercent}%, of which ${p.databaseThread.byArea
+            .slice(0, 3)
+            .map(
+              (a) =>
+                `${a.area.startsWith('wasm://') ? 'PGlite WASM' : a.area} ${a.selfPercent}%`,
+            )
+            .join(', ')}`
+        : '') +
+      '). The tables below are the main thread.',
   );
   out.push('');
   out.push(
@@ -150,11 +160,11 @@ function profileSection(
   if (p.queries && p.queries.windowS > 0) {
     const q = p.queries;
     const dbPerSecond = q.databaseMs / q.windowS;
-    const busyPerSecond = 10 * p.busyPercent;
+    const busyPerSecond = 10 * (p.databaseThread?.busyPercent ?? p.busyPercent);
     out.push('');
     out.push(
       `Time inside PGlite's execProtocolRawSync (Postgres in WASM parsing, planning, executing, and its file I/O): ${fmt(dbPerSecond, 0)} ms per second, ` +
-        `${pct(dbPerSecond / Math.max(1, busyPerSecond))} of the busy thread; the rest is JavaScript (Drizzle, PGlite's protocol and row parsing, HTTP, Nest)` +
+        `${pct(dbPerSecond / Math.max(1, busyPerSecond))} of the busy database thread; the rest there is PGlite's protocol and row parsing` +
         `. ${fmt(q.totalCalls / q.windowS, 0)} statements/s` +
         (per && per.count > 0
           ? ` (${fmt(q.totalCalls / per.count, 1)} per ${per.label}, BEGIN/COMMIT included)`

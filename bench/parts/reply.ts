@@ -60,6 +60,9 @@ function replyEnv(ctx: BenchContext, dataDir: string): Record<string, string> {
     // Meta's default is 80/s, upgraded up to 1,000/s: at the default the
     // reply rate is capped at 80/s by design.
     WHATSAPP_MESSAGES_PER_SECOND: String(ctx.config.replySendRate),
+    ...(process.env.BENCH_TURN_CONCURRENCY && {
+      TURN_CONCURRENCY: process.env.BENCH_TURN_CONCURRENCY,
+    }),
   };
 }
 
