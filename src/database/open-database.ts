@@ -20,7 +20,7 @@ export const MIGRATIONS_FOLDER = join(__dirname, '..', '..', 'drizzle');
 
 /** How long to wait for a PostgreSQL connection, and for any one query. */
 export const CONNECT_TIMEOUT_MS = 5_000;
-export const QUERY_TIMEOUT_MS = 15_000;
+export const QUERY_TIMEOUT_MS = 10_000;
 
 /** PGlite upkeep: conversations every 30 s, everything every 10 min. */
 const MAINTENANCE_INTERVAL_MS = 30_000;
@@ -160,6 +160,7 @@ async function openPostgres(
     query_timeout: QUERY_TIMEOUT_MS,
     statement_timeout: QUERY_TIMEOUT_MS,
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   // An idle client that loses its server must not crash the process; the
   // next query reports the failure where it can be handled.
