@@ -6,6 +6,7 @@ import { ConversationModule } from '../conversation/conversation.module';
 import { RedisConnection } from '../redis/redis-connection';
 import { RedisModule } from '../redis/redis.module';
 import { ConversationsController } from './conversations.controller';
+import { FailOpenThrottlerStorage } from './fail-open-throttler.storage';
 import { MessagingController } from './messaging.controller';
 import { StatsController } from './stats.controller';
 
@@ -26,9 +27,13 @@ import { StatsController } from './stats.controller';
         // One budget per client across the whole admin API, not per route.
         generateKey: (_context, tracker, throttler) =>
           `${config.redisKeyPrefix}:admin-throttle:${throttler}:${tracker}`,
-        // With Redis the counters are shared, so the limit holds across instances.
+        // With Redis the counters are shared, so the limit holds across
+        // instances; while Redis fails, each instance counts on its own
+        // rather than refusing the admin API.
         ...(redis.client && {
-          storage: new ThrottlerStorageRedisService(redis.client),
+          storage: new FailOpenThrottlerStorage(
+            new ThrottlerStorageRedisService(redis.client),
+          ),
         }),
       }),
     }),
