@@ -1,6 +1,7 @@
 import { createApp } from './app.factory';
 import { AppConfig } from './config/app-config';
-import { InvalidEnvironmentError, validateEnv } from './config/validate-env';
+import { validateEnv } from './config/validate-env';
+import { describeStartFailure } from './start-failure';
 
 async function bootstrap() {
   // Importing the app module has loaded .env; check the whole environment
@@ -12,10 +13,8 @@ async function bootstrap() {
 }
 
 bootstrap().catch((error: unknown) => {
-  const message =
-    error instanceof InvalidEnvironmentError
-      ? error.message
-      : `ClariOps failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
-  process.stderr.write(`${message}\n`);
+  // A bad variable, a database that cannot be opened (named by DATABASE_URL,
+  // password masked), or anything else with its stack trace.
+  process.stderr.write(`${describeStartFailure(error, process.env)}\n`);
   process.exit(1);
 });

@@ -146,4 +146,27 @@ describe('start-up with a bad environment', () => {
     expect(run.stderr).not.toContain('hunter2');
     expect(run.stdout).not.toContain('hunter2');
   });
+
+  it('names DATABASE_URL, without its password, when the database server cannot be reached', async () => {
+    // Nothing listens there: connections are refused.
+    const dbPort = await freePort();
+    const run = await runMain({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      PORT: String(await freePort()),
+      ADMIN_API_KEY: 'test-admin-key-0123456789',
+      DATABASE_URL: `postgres://clariops:hunter2-db-password@127.0.0.1:${dbPort}/clariops`,
+    });
+
+    expect(run.signal).toBeNull();
+    expect(run.code).toBe(1);
+    const fatal = run.stderr
+      .split('\n')
+      .find((line) => line.startsWith('ClariOps failed to start'));
+    expect(fatal).toBe(
+      `ClariOps failed to start: the PostgreSQL database of DATABASE_URL (postgres://clariops:****@127.0.0.1:${dbPort}/clariops) could not be opened: connect ECONNREFUSED 127.0.0.1:${dbPort}`,
+    );
+    expect(run.stderr).not.toContain('hunter2');
+    expect(run.stdout).not.toContain('hunter2');
+  });
 });
