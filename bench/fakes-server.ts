@@ -67,7 +67,10 @@ const llm = createServer((req, res) => {
       };
       model = body.model ?? model;
       for (const m of body.messages ?? [])
-        promptChars += String(m.content ?? '').length;
+        promptChars +=
+          typeof m.content === 'string'
+            ? m.content.length
+            : JSON.stringify(m.content ?? '').length;
     } catch {
       counts.rejected++;
       return json(res, 400, {

@@ -107,14 +107,19 @@ describe('webhook pipeline', () => {
       expect.objectContaining({ messageId: wamid, typing: true }),
     );
     expect(openai.requests.at(-1)?.model).toBe('test-model');
-    const [stored] = await rows<{
-      status: string;
-      llm_model: string;
-      prompt_tokens: number | null;
-    }>(
-      app,
-      sql`select status, llm_model, prompt_tokens from messages where direction = 'outbound' and text = ${reply.body}`,
-    );
+    // The wamid is stored once the Graph API's answer is back, a moment
+    // after the fake has seen the request.
+    const stored = await waitFor(async () => {
+      const [row] = await rows<{
+        status: string;
+        llm_model: string;
+        prompt_tokens: number | null;
+      }>(
+        app,
+        sql`select status, llm_model, prompt_tokens from messages where direction = 'outbound' and text = ${reply.body}`,
+      );
+      return row?.status !== 'sending' && row;
+    });
     expect(stored).toMatchObject({ status: 'sent', llm_model: 'test-model' });
     expect(stored.prompt_tokens).toEqual(expect.any(Number));
   });

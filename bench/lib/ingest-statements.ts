@@ -8,10 +8,8 @@
  */
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { drizzle } from 'drizzle-orm/pglite';
 import type { IngestBatch } from '../../src/conversation/conversation.types';
 import type { DrizzleConversationRepository } from '../../src/conversation/drizzle-conversation.repository';
-import type { DatabaseConnection } from '../../src/database/database-connection';
 import type { schema as Schema } from '../../src/database/schema';
 import { benchConnection, migrateAppDatabase } from './database';
 import { ROOT } from './processes';
