@@ -165,12 +165,13 @@ describe('kill -9 in the middle of a burst (PGlite)', () => {
       const inbound = history
         .flatMap((h) => h.messages)
         .filter((m) => m.direction === 'inbound')
-        .map((m) => m.text);
+        .map((m) => m.text ?? '')
+        .sort((a, b) => a.localeCompare(b));
       const expected = [...acked.values()]
         .filter((d) => d.customer === customer)
         .map((d) => d.text)
-        .sort();
-      expect([customer, inbound.sort()]).toEqual([customer, expected]);
+        .sort((a, b) => a.localeCompare(b));
+      expect([customer, inbound]).toEqual([customer, expected]);
       for (const { conversation, messages } of history) {
         expect(conversation.unansweredCount).toBe(0);
         const outbound = messages.filter((m) => m.direction === 'outbound');

@@ -73,23 +73,6 @@ const messageTypes = fc.constantFrom(
   'nonsense',
 );
 
-/**
- * What the parser would read as an integer code outside PostgreSQL's
- * `integer` range: such a `value.errors[].code` is a known bug (see the
- * last test), kept out of the other properties so they can find others.
- */
-function overflowsInt4(value: unknown): boolean {
-  const n =
-    typeof value === 'number'
-      ? value
-      : typeof value === 'string' &&
-          /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(value.trim())
-        ? Number(value.trim())
-        : Number.NaN;
-  return Number.isSafeInteger(n) && Math.abs(n) > 2_147_483_647;
-}
-const errorCode = anyValue.filter((v) => !overflowsInt4(v));
-
 /** A phone number, or something that only looks like a field of one. */
 const waId = fc.oneof(fc.stringMatching(/^\d{7,15}$/), anyValue);
 
@@ -187,7 +170,7 @@ const value = fc.record(
     messages: fc.oneof(fc.array(message, { maxLength: 3 }), anyValue),
     statuses: fc.oneof(fc.array(status, { maxLength: 3 }), anyValue),
     errors: fc.oneof(
-      fc.array(fc.record({ code: errorCode, title: anyValue }), {
+      fc.array(fc.record({ code: anyValue, title: anyValue }), {
         maxLength: 2,
       }),
       anyValue,
@@ -285,6 +268,7 @@ describe('POST /webhook fuzzing', () => {
     app = await startTestApp({
       ...fakeEnv(graph, openai),
       CUSTOMER_TURNS_PER_MINUTE: '1000',
+      LOG_LEVEL: process.env.FUZZ_LOG ?? 'silent',
     });
   });
   afterAll(async () => {
@@ -319,14 +303,29 @@ describe('POST /webhook fuzzing', () => {
   });
 
   it("answers 200 to any signed object shaped like Meta's envelope, whatever its fields hold", async () => {
+    // Fastify refuses JSON with `__proto__` or `constructor.prototype` keys
+    // (prototype poisoning) with a 400, by design: checked on its own below.
+    const poisoning = /"(__proto__|constructor)"/;
     await fc.assert(
-      fc.asyncProperty(envelopeShaped, async (payload) => {
-        const res = await postWebhook(app.url, payload);
-        seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
-        expect(res.status).toBe(200);
-      }),
+      fc.asyncProperty(
+        envelopeShaped.filter((v) => !poisoning.test(JSON.stringify(v))),
+        async (payload) => {
+          const res = await postWebhook(app.url, payload);
+          seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+          expect(res.status).toBe(200);
+        },
+      ),
       { numRuns: SHAPED_RUNS, seed: SEED },
     );
+    const poisoned = await postRaw(
+      app.url,
+      '{"object":"whatsapp_business_account","entry":[],"__proto__":{"x":1}}',
+      signPayload(
+        '{"object":"whatsapp_business_account","entry":[],"__proto__":{"x":1}}',
+        APP_SECRET,
+      ),
+    );
+    expect(poisoned).toBe(400);
     await stillAnswering();
   });
 
