@@ -8,7 +8,8 @@ describe('InMemorySendRateLimiter', () => {
   it('lets WHATSAPP_MESSAGES_PER_SECOND sends through per second and holds the rest for the next second', async () => {
     const limiter = new InMemorySendRateLimiter(3);
     await atStartOfASecond();
-    const nextSecond = Math.ceil(Date.now() / 1000) * 1000;
+    // floor + 1 s: ceil would give this very millisecond on a whole second.
+    const nextSecond = Math.floor(Date.now() / 1000) * 1000 + 1000;
     const done: number[] = [];
     await Promise.all(
       [1, 2, 3, 4, 5].map(async (i) => {
