@@ -1,6 +1,6 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { PGlite, Results, Transaction } from '@electric-sql/pglite';
+import type { Results, Transaction } from '@electric-sql/pglite';
 import type {
   WorkerReady,
   WorkerReply,
@@ -140,11 +140,6 @@ export class PgliteWorkerClient {
     await this.call({ kind: 'close' }).catch(() => undefined);
     this.stop(new Error('the embedded database is closed'));
     await this.worker.terminate();
-  }
-
-  /** What Drizzle and the connection see: PGlite's shape. */
-  asPglite(): PGlite {
-    return this as unknown as PGlite;
   }
 
   private queryIn<T>(

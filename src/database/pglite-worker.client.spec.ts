@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import { PgliteWorkerClient } from './pglite-worker.client';
+
+const MIGRATIONS = join(__dirname, '..', '..', 'drizzle');
+
+describe('PgliteWorkerClient (PGlite on a worker thread)', () => {
+  let client: PgliteWorkerClient;
+
+  beforeAll(async () => {
+    client = await PgliteWorkerClient.start({
+      location: 'memory://',
+      migrationsFolder: MIGRATIONS,
+    });
+    await client.exec('create table probe (id int primary key, note text)');
+  });
+  afterAll(async () => {
+    await client.close();
+  });
+
+  it('answers queries in either row mode, with the migrations applied', async () => {
+    const objects = await client.query<{ n: number }>(
+      'select count(*)::int as n from conversations',
+    );
+    expect(objects.rows).toEqual([{ n: 0 }]);
+    const arrays = await client.query<unknown[]>(
+      'select $1::int, $2::text',
+      [7, 'x'],
+      {
+        rowMode: 'array',
+      },
+    );
+    expect(arrays.rows).toEqual([[7, 'x']]);
+  });
+
+  it("passes Postgres's error fields back to the caller", async () => {
+    await client.query('insert into probe values (1, $1)', ['first']);
+    await expect(
+      client.query('insert into probe values (1, $1)', ['again']),
+    ).rejects.toMatchObject({
+      code: '23505',
+      message: expect.stringContaining('duplicate key'),
+    });
+  });
+
+  it('commits a transaction whose callback succeeds and rolls back one that throws', async () => {
+    await client.transaction(async (tx) => {
+      await tx.query('insert into probe values (2, $1)', ['kept']);
+    });
+    await expect(
+      client.transaction(async (tx) => {
+        await tx.query('insert into probe values (3, $1)', ['dropped']);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    const { rows } = await client.query<{ id: number }>(
+      'select id from probe where id in (2, 3) order by id',
+    );
+    expect(rows).toEqual([{ id: 2 }]);
+  });
+
+  it('runs a script as one transaction: a failing statement undoes the ones before it', async () => {
+    const [inserted, counted] = await client.script([
+      { sql: 'insert into probe values (10, $1) returning id', params: ['a'] },
+      { sql: 'select count(*)::int as n from probe where id = 10', params: [] },
+    ]);
+    expect(inserted).toEqual([{ id: 10 }]);
+    expect(counted).toEqual([{ n: 1 }]);
+    await expect(
+      client.script([
+        { sql: 'insert into probe values (11, $1)', params: ['b'] },
+        { sql: 'insert into probe values (10, $1)', params: ['duplicate'] },
+      ]),
+    ).rejects.toMatchObject({ code: '23505' });
+    const { rows } = await client.query('select id from probe where id = 11');
+    expect(rows).toEqual([]);
+  });
+
+  it('refuses work once closed, instead of hanging', async () => {
+    const other = await PgliteWorkerClient.start({
+      location: 'memory://',
+      migrationsFolder: MIGRATIONS,
+    });
+    await other.close();
+    expect(other.closed).toBe(true);
+    await expect(other.query('select 1')).rejects.toThrow(/closed/);
+  });
+
+  it('fails to start, naming the cause, when the migrations cannot be read', async () => {
+    await expect(
+      PgliteWorkerClient.start({
+        location: 'memory://',
+        migrationsFolder: '/nonexistent/migrations',
+      }),
+    ).rejects.toThrow(/migrat|journal|no such file|ENOENT/i);
+  });
+});
