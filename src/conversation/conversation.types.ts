@@ -82,7 +82,7 @@ export interface WebhookErrorInput {
   raw: unknown;
 }
 
-/** Everything one or more webhooks carried, stored in one transaction. */
+/** Everything one or more webhooks carried, stored together before the acknowledgement. */
 export interface IngestBatch {
   messages: InboundMessageInput[];
   statuses: StatusUpdateInput[];

@@ -68,16 +68,7 @@ export class DrizzleConversationRepository extends ConversationRepository {
         await this.db.transaction(async (tx) => {
           await this.applyStatuses(tx, batch, now);
           if (batch.errors.length > 0) {
-            await tx.insert(webhookErrors).values(
-              batch.errors.map((e) => ({
-                phoneNumberId: e.phoneNumberId,
-                code: e.code,
-                title: e.title,
-                message: e.message,
-                details: e.details,
-                raw: e.raw,
-              })),
-            );
+            await tx.insert(webhookErrors).values(batch.errors);
           }
         });
       }
@@ -121,10 +112,7 @@ export class DrizzleConversationRepository extends ConversationRepository {
     // stored yet open (or touch) their customer's conversation and are
     // inserted in arrival order. Far cheaper than a parameter per value.
     const [, insertedRows] = await this.connection.atomically([
-      sql`update ${conversations}
-             set state = 'expired', state_reason = 'idle', state_changed_at = ${now}
-           where customer_wa_id in (select jsonb_array_elements_text(${JSON.stringify(customerIds)}::jsonb))
-             and state = 'active' and last_activity_at < ${cutoff}`,
+      this.expireIdleIn(this.db, cutoff, now, customerIds).getSQL(),
       sql`
       with input as (
         select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(
