@@ -18,6 +18,26 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * Starts `src/main.ts` (compiled on the fly) with only `env` (and PATH) on a
+ * free port, its output piped: the child and the URL it will listen on.
+ */
+export async function spawnService(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+/**
  * The service in a process of its own (TypeScript compiled on the fly), so
  * that a test can kill it with SIGKILL and start it again.
  */
@@ -37,17 +57,8 @@ export class AppProcess {
   }
 
   static async start(env: Record<string, string>): Promise<AppProcess> {
-    const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const app = new AppProcess(child, `http://127.0.0.1:${port}`);
+    const { child, url } = await spawnService(env);
+    const app = new AppProcess(child, url);
     await waitFor(
       async () => {
         if (child.exitCode !== null)

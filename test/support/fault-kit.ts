@@ -1,14 +1,11 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import type { FakeGraphApi, GraphRequest } from '../fakes/fake-graph-api';
 import type { ChatRequest } from '../fakes/fake-openai';
 import { waitFor } from '../fakes/wait-for';
-import { freePort } from './app-process';
+import { spawnService } from './app-process';
 import { ADMIN_KEY } from './test-app';
-
-const ROOT = join(__dirname, '..', '..');
 
 /** The servers the fault suites break; CI starts them (.ci/ensure-services). */
 export const ADMIN_DB_URL =
@@ -94,17 +91,8 @@ export class ServiceProcess {
   }
 
   static async launch(env: Record<string, string>): Promise<ServiceProcess> {
-    const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    return new ServiceProcess(child, `http://127.0.0.1:${port}`);
+    const { child, url } = await spawnService(env);
+    return new ServiceProcess(child, url);
   }
 
   /** Launches the service and waits until `/health/ready` answers 200. */
