@@ -75,6 +75,11 @@ export class TcpProxy {
       upstream.destroy();
     }
     this.pairs.clear();
+    this.destroyStalled();
+  }
+
+  /** Destroys the connections a `blackhole()` froze or held. */
+  private destroyStalled(): void {
     for (const { client, upstream } of this.frozen) {
       client.destroy();
       upstream.destroy();
@@ -133,13 +138,7 @@ export class TcpProxy {
    * partition lasted long enough for both ends to give up on them).
    */
   async restore(): Promise<void> {
-    for (const { client, upstream } of this.frozen) {
-      client.destroy();
-      upstream.destroy();
-    }
-    this.frozen.clear();
-    for (const socket of this.held) socket.destroy();
-    this.held.clear();
+    this.destroyStalled();
     this.mode = 'forward';
     if (!this.listening) {
       await listen(this.server, this.port);
