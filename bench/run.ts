@@ -77,7 +77,14 @@ async function main() {
   };
   const parts: Record<Part, () => Promise<void>> = {
     ingest: async () => void (results.ingest = await ingestPart(ctx)),
-    reply: async () => void (results.reply = await replyPart(ctx)),
+    reply: async () => {
+      results.reply = await replyPart(ctx);
+      if (results.reply.referenceError)
+        results.failures.push({
+          part: 'reply (reference replier)',
+          error: results.reply.referenceError,
+        });
+    },
     scale: async () => void (results.scale = await scalePart(ctx)),
     scaleout: async () => void (results.scaleout = await scaleoutPart(ctx)),
   };

@@ -23,6 +23,10 @@ export interface BenchConfig {
   replyDrainSeconds: number;
   /** WHATSAPP_MESSAGES_PER_SECOND of the app in the reply part. */
   replySendRate: number;
+  /** Run the reply ramp against reference-replier.ts too (BENCH_REPLY_REFERENCE, default on). */
+  replyReference: boolean;
+  /** Turns in flight at most in the reference replier. */
+  replyReferenceConcurrency: number;
   seedConversations: number;
   /** Conversations idle past the timeout, seeded so the expiry job has work. */
   seedDue: number;
@@ -92,6 +96,10 @@ export function readConfig(): BenchConfig {
     replyStageSeconds: num('BENCH_REPLY_STAGE_SECONDS', 5, 1),
     replyDrainSeconds: num('BENCH_REPLY_DRAIN_SECONDS', 30, 1),
     replySendRate: num('BENCH_REPLY_SEND_RATE', 1000, 1),
+    replyReference: !['0', 'off', 'false'].includes(
+      (process.env.BENCH_REPLY_REFERENCE ?? '1').toLowerCase(),
+    ),
+    replyReferenceConcurrency: num('BENCH_REPLY_REFERENCE_CONCURRENCY', 16, 1),
     seedConversations: num('BENCH_SEED_CONVERSATIONS', 100_000, 0),
     seedDue: num('BENCH_SEED_DUE', 1_000, 0),
     scaleSeconds: num(

@@ -1,5 +1,5 @@
 import type { IngestPartResult, ProfiledRun, ServerRun } from '../parts/ingest';
-import type { ReplyPartResult } from '../parts/reply';
+import type { ReplyPartResult, ReplyStage } from '../parts/reply';
 import type { ScalePartResult } from '../parts/scale';
 import type { ScaleoutPartResult, ScaleoutRun } from '../parts/scaleout';
 import type { BenchConfig } from './config';
@@ -196,6 +196,48 @@ function profileSection(
   return out;
 }
 
+const REPLY_HEADER = [
+  'Inbound msgs/s',
+  'sent',
+  'ack p50 ms',
+  'ack p99 ms',
+  'reply p50 ms',
+  'reply p99 ms',
+  'replies/s',
+  'unanswered at stage end',
+  'drain ms',
+  'kept up',
+  'server CPU',
+  'load gen CPU',
+  'fakes CPU',
+  'machine CPU',
+  'other CPU',
+];
+
+function replyRows(stages: ReplyStage[]) {
+  return stages.map((s) => [
+    fmt(s.rate, 0),
+    fmt(s.sent, 0),
+    fmt(s.ackLatencyMs.p50, 1),
+    fmt(s.ackLatencyMs.p99, 1),
+    fmt(s.replyLatencyMs.p50, 0),
+    fmt(s.replyLatencyMs.p99, 0),
+    fmt(s.replyRate, 0),
+    fmt(s.backlogAtEnd, 0),
+    fmt(s.drainMs, 0),
+    s.keptUp
+      ? 'yes'
+      : s.unanswered > 0
+        ? `no (${s.unanswered} never answered in time)`
+        : 'no',
+    fmt(s.cpu.processes.server, 2),
+    fmt(s.cpu.processes['load generator'], 2),
+    fmt(s.cpu.processes['fake LLM + Graph'], 2),
+    fmt(s.cpu.machineCores, 2),
+    fmt(s.cpu.otherCores, 2),
+  ]);
+}
+
 export function markdown(r: BenchResults): string {
   const out: string[] = [];
   const c = r.config;
@@ -309,49 +351,67 @@ export function markdown(r: BenchResults): string {
       `### 2. Reply pipeline: instant fake LLM and Graph, REPLY_DEBOUNCE_MS=0, WHATSAPP_MESSAGES_PER_SECOND=${p.sendRate}, one new customer per message, ${c.replyStageSeconds} s per rate`,
     );
     out.push('');
-    out.push(
-      table(
-        [
-          'Inbound msgs/s',
-          'sent',
-          'ack p50 ms',
-          'ack p99 ms',
-          'reply p50 ms',
-          'reply p99 ms',
-          'replies/s',
-          'unanswered at stage end',
-          'drain ms',
-          'kept up',
-          'server CPU',
-          'other CPU',
-        ],
-        p.stages.map((s) => [
-          fmt(s.rate, 0),
-          fmt(s.sent, 0),
-          fmt(s.ackLatencyMs.p50, 1),
-          fmt(s.ackLatencyMs.p99, 1),
-          fmt(s.replyLatencyMs.p50, 0),
-          fmt(s.replyLatencyMs.p99, 0),
-          fmt(s.replyRate, 0),
-          fmt(s.backlogAtEnd, 0),
-          fmt(s.drainMs, 0),
-          s.keptUp
-            ? 'yes'
-            : s.unanswered > 0
-              ? `no (${s.unanswered} never answered in time)`
-              : 'no',
-          fmt(s.cpu.processes.server, 2),
-          fmt(s.cpu.otherCores, 2),
-        ]),
-      ),
-    );
+    out.push(table(REPLY_HEADER, replyRows(p.stages)));
     out.push('');
     out.push(
       `Highest inbound rate kept up: ${p.highestKeptUp === null ? 'none of the ramp' : `${fmt(p.highestKeptUp, 0)} msgs/s`}; ` +
         `target ${fmt(p.target.inboundPerSecond, 0)} msgs/s: ${verdict(p.target.holds)}. ` +
         '"Kept up": every ack 200, replies/s ≥ 95% of the rate after the first second, at most half a second of messages unanswered when the stage ended. ' +
-        'Latencies count from the scheduled send time (open loop), so queueing is included. Each reply is one LLM call, one read receipt and one send.',
+        'Latencies count from the scheduled send time (open loop), so queueing is included. Each reply is one LLM call, one read receipt and one send. ' +
+        'CPU columns are cores used while the stage\'s webhooks were being posted; "fakes" is the fake LLM and Graph process.',
     );
+    const ref = p.reference;
+    if (ref) {
+      const top = c.replyRates[c.replyRates.length - 1];
+      out.push('');
+      out.push(
+        `**Reference replier** (\`bench/reference-replier.ts\`: one process, no database; signature check, JSON.parse, 200, then per text message a read receipt with typing indicator, one \`openai\` SDK call and one send with \`fetch\`, at most ${ref.concurrency} turns in flight), the same ramp and fakes, right after the app's:`,
+      );
+      out.push('');
+      out.push(table(REPLY_HEADER, replyRows(ref.stages)));
+      out.push('');
+      const counters = ref.counters
+        ? ` Its counters: ${fmt(ref.counters.replied, 0)} replied, ${fmt(ref.counters.llmFailed, 0)} LLM failures, ${fmt(ref.counters.sendFailed, 0)} send failures, ${fmt(ref.counters.readFailed, 0)} read-receipt failures, ${fmt(ref.counters.duplicates, 0)} duplicates.`
+        : '';
+      out.push(
+        `Reference: highest inbound rate kept up ${ref.highestKeptUp === null ? 'none of the ramp' : `${fmt(ref.highestKeptUp, 0)} msgs/s`}` +
+          (ref.highestKeptUp === top
+            ? ' (the top of the ramp: its ceiling may be higher)'
+            : '') +
+          `, peak ${fmt(ref.peakReplyRate, 0)} replies/s. ` +
+          `ClariOps: ${p.highestKeptUp === null ? 'none' : `${fmt(p.highestKeptUp, 0)} msgs/s`} kept up` +
+          (ref.ratio.highestKeptUp === null
+            ? ''
+            : ` (${pct(ref.ratio.highestKeptUp)} of the reference's)`) +
+          `, peak ${fmt(p.peakReplyRate, 0)} replies/s` +
+          (ref.ratio.peakReplyRate === null
+            ? '.'
+            : ` (${pct(ref.ratio.peakReplyRate)} of the reference's).`) +
+          counters,
+      );
+      const best = ref.stages.find(
+        (s) => s.keptUp && s.rate === ref.highestKeptUp,
+      );
+      if (best && best.replyRate > 0) {
+        const pipeline =
+          (best.cpu.processes.server ?? 0) +
+          (best.cpu.processes['load generator'] ?? 0) +
+          (best.cpu.processes['fake LLM + Graph'] ?? 0);
+        const msPerReply = (pipeline * 1000) / best.replyRate;
+        out.push('');
+        out.push(
+          `At ${fmt(best.rate, 0)} msgs/s the reference, the load generator and the fakes used ${fmt(pipeline, 2)} cores together ` +
+            `(${fmt(msPerReply, 2)} ms of CPU per reply, ${fmt(((best.cpu.processes.server ?? 0) * 1000) / best.replyRate, 2)} ms of it the reference's), ` +
+            `while processes the benchmark did not start used ${fmt(best.cpu.otherCores, 2)} of the ${r.machine.cores} cores. At that cost the ${r.machine.cores} cores, with nothing else running, ` +
+            `would carry about ${fmt((r.machine.cores * 1000) / msPerReply, 0)} replies/s (an extrapolation: it assumes the cost per reply stays flat).`,
+        );
+      }
+    } else if (p.referenceError) {
+      out.push('');
+      out.push(
+        `Reference replier: failed (${p.referenceError.split('\n')[0]}).`,
+      );
+    }
     if (p.profile) {
       out.push(
         ...profileSection(

@@ -45,12 +45,37 @@ export interface ReplyPartResult {
   sendRate: number;
   stages: ReplyStage[];
   highestKeptUp: number | null;
+  /** The highest replies/s of any stage of the ramp. */
+  peakReplyRate: number;
   target: typeof REPLY_TARGET & { holds: boolean };
   rss: Rss | null;
   warnings: Record<string, number>;
   fakeCalls: Record<string, number>;
+  /** The same ramp against reference-replier.ts (null with BENCH_REPLY_REFERENCE=0, or when it failed). */
+  reference: ReplyReferenceResult | null;
+  /** Why the reference ramp failed, if it did. */
+  referenceError: string | null;
   /** The app profiled at the ramp's first rate, when the target is missed (or BENCH_PROFILE=1). */
   profile: (ProfiledRun & { rate: number; repliesPerSecond: number }) | null;
+}
+
+/** The practical ceiling: bench/reference-replier.ts through the same ramp. */
+export interface ReplyReferenceResult {
+  /** Its turns in flight at most (CONCURRENCY). */
+  concurrency: number;
+  stages: ReplyStage[];
+  highestKeptUp: number | null;
+  peakReplyRate: number;
+  rss: Rss | null;
+  /** Its own counters (GET /stats) after the ramp: replies, failures, duplicates. */
+  counters: Record<string, number> | null;
+  fakeCalls: Record<string, number>;
+  /**
+   * The app as a fraction of the reference: highest kept-up rates (the app's
+   * counted as 0 when it kept up with none; null when the reference kept up
+   * with none) and peak replies/s.
+   */
+  ratio: { highestKeptUp: number | null; peakReplyRate: number | null };
 }
 
 function replyEnv(ctx: BenchContext, dataDir: string): Record<string, string> {
@@ -240,6 +265,111 @@ async function stage(
   };
 }
 
+async function fakeCounts(ctx: BenchContext): Promise<Record<string, number>> {
+  return (
+    await ctx.fakes.request<{ counts: Record<string, number> }>(
+      { cmd: 'count' },
+      'counted',
+    )
+  ).counts;
+}
+
+function callsSince(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]),
+  );
+}
+
+/**
+ * A 2 s warm-up at 50/s (not reported), then the configured rates in order;
+ * stops when a stage does not drain, or when its replies fall below half the
+ * rate (saturated: higher rates only pile up a longer backlog). Customer
+ * wa_ids start with `prefix` (two digits) and the stage's number.
+ */
+async function ramp(
+  ctx: BenchContext,
+  server: ServerProcess,
+  label: string,
+  prefix: string,
+): Promise<{
+  stages: ReplyStage[];
+  highestKeptUp: number | null;
+  peakReplyRate: number;
+}> {
+  const { config } = ctx;
+  const stages: ReplyStage[] = [];
+  // Warm-up: JIT, connections, the first conversations.
+  await stage(ctx, server, 50, 2, `${prefix}00`);
+  for (const [index, rate] of config.replyRates.entries()) {
+    log(`${label}: ${rate} msgs/s for ${config.replyStageSeconds} s`);
+    const { drained, ...result } = await stage(
+      ctx,
+      server,
+      rate,
+      config.replyStageSeconds,
+      `${prefix}${index + 1}0`,
+    );
+    stages.push(result);
+    log(
+      `  replies ${result.replyRate}/s, latency p50 ${result.replyLatencyMs.p50} ms p99 ${result.replyLatencyMs.p99} ms, ` +
+        `backlog at end ${result.backlogAtEnd}, drained in ${result.drainMs} ms${result.keptUp ? '' : ' (did not keep up)'}; ` +
+        `server ${result.cpu.processes.server ?? '?'} cores, machine ${result.cpu.machineCores}`,
+    );
+    if (!drained) {
+      log(
+        `  not drained within ${config.replyDrainSeconds} s: the ramp stops here`,
+      );
+      break;
+    }
+    if (!result.keptUp && result.replyRate < rate / 2) {
+      log('  replies below half the inbound rate: the ramp stops here');
+      break;
+    }
+  }
+  // The highest rate of the ramp below which every stage kept up.
+  let highestKeptUp: number | null = null;
+  for (const s of stages) {
+    if (!s.keptUp) break;
+    highestKeptUp = s.rate;
+  }
+  const peakReplyRate = Math.max(0, ...stages.map((s) => s.replyRate));
+  return { stages, highestKeptUp, peakReplyRate };
+}
+
+/** The same ramp against bench/reference-replier.ts, with the same fakes. */
+async function referenceRamp(
+  ctx: BenchContext,
+): Promise<Omit<ReplyReferenceResult, 'ratio'>> {
+  const concurrency = ctx.config.replyReferenceConcurrency;
+  const server = await ServerProcess.startTs(
+    'reference replier',
+    'reference-replier.ts',
+    ctx.appEnv({ CONCURRENCY: String(concurrency) }),
+  );
+  try {
+    const before = await fakeCounts(ctx);
+    const ramped = await ramp(ctx, server, 'reference replier', '47');
+    const after = await fakeCounts(ctx);
+    const counters = await fetch(`${server.url}/stats`, {
+      signal: AbortSignal.timeout(5000),
+    })
+      .then((r) => r.json() as Promise<Record<string, number>>)
+      .catch(() => null);
+    return {
+      concurrency,
+      ...ramped,
+      rss: server.rss(),
+      counters,
+      fakeCalls: callsSince(before, after),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
 export async function replyPart(ctx: BenchContext): Promise<ReplyPartResult> {
   const { config } = ctx;
   const dataDir = ctx.tempDir('reply');
@@ -247,58 +377,53 @@ export async function replyPart(ctx: BenchContext): Promise<ReplyPartResult> {
     'ClariOps (reply pipeline)',
     ctx.appEnv(replyEnv(ctx, dataDir)),
   );
-  const before = (
-    await ctx.fakes.request<{ counts: Record<string, number> }>(
-      { cmd: 'count' },
-      'counted',
-    )
-  ).counts;
-  const stages: ReplyStage[] = [];
   try {
-    // Warm-up (not reported): JIT, connections, the first conversations.
-    await stage(ctx, app, 50, 2, '4600');
-    for (const [index, rate] of config.replyRates.entries()) {
-      log(`reply pipeline: ${rate} msgs/s for ${config.replyStageSeconds} s`);
-      const { drained, ...result } = await stage(
-        ctx,
-        app,
-        rate,
-        config.replyStageSeconds,
-        `46${index + 1}0`,
-      );
-      stages.push(result);
-      log(
-        `  replies ${result.replyRate}/s, latency p50 ${result.replyLatencyMs.p50} ms p99 ${result.replyLatencyMs.p99} ms, ` +
-          `backlog at end ${result.backlogAtEnd}, drained in ${result.drainMs} ms${result.keptUp ? '' : ' (did not keep up)'}`,
-      );
-      if (!drained) {
-        log(
-          `  not drained within ${config.replyDrainSeconds} s: the ramp stops here`,
-        );
-        break;
-      }
-      if (!result.keptUp && result.replyRate < rate / 2) {
-        // Saturated: higher rates only pile up a longer backlog.
-        log('  replies below half the inbound rate: the ramp stops here');
-        break;
-      }
-    }
-    const after = (
-      await ctx.fakes.request<{ counts: Record<string, number> }>(
-        { cmd: 'count' },
-        'counted',
-      )
-    ).counts;
+    const before = await fakeCounts(ctx);
+    const { stages, highestKeptUp, peakReplyRate } = await ramp(
+      ctx,
+      app,
+      'reply pipeline',
+      '46',
+    );
+    const after = await fakeCounts(ctx);
     const rss = app.rss();
     const warnings = app.warningSummary();
     await app.stop();
-    // The highest rate of the ramp below which every stage kept up.
-    let highestKeptUp: number | null = null;
-    for (const s of stages) {
-      if (!s.keptUp) break;
-      highestKeptUp = s.rate;
-    }
     const holds = (highestKeptUp ?? 0) >= REPLY_TARGET.inboundPerSecond;
+
+    // Right after the app's ramp, so both see the machine in the same state.
+    let reference: ReplyReferenceResult | null = null;
+    let referenceError: string | null = null;
+    if (config.replyReference) {
+      try {
+        const ref = await referenceRamp(ctx);
+        reference = {
+          ...ref,
+          ratio: {
+            highestKeptUp:
+              ref.highestKeptUp === null
+                ? null
+                : round((highestKeptUp ?? 0) / ref.highestKeptUp, 3),
+            peakReplyRate:
+              ref.peakReplyRate > 0
+                ? round(peakReplyRate / ref.peakReplyRate, 3)
+                : null,
+          },
+        };
+        log(
+          `reference replier: highest rate kept up ${ref.highestKeptUp ?? 'none'}, peak ${ref.peakReplyRate} replies/s; ` +
+            `the app ${highestKeptUp ?? 'none'}, peak ${peakReplyRate} replies/s`,
+        );
+      } catch (error) {
+        // The app's figures stand without it; run.ts lists it as a failure.
+        referenceError =
+          error instanceof Error
+            ? (error.stack ?? error.message)
+            : String(error);
+        log(`reference replier failed: ${referenceError}`);
+      }
+    }
+
     let profile: ReplyPartResult['profile'] = null;
     if (config.profile === 'on' || (config.profile === 'auto' && !holds)) {
       // Where it stops keeping up: the profile shows what a saturated turn pipeline spends on.
@@ -312,12 +437,13 @@ export async function replyPart(ctx: BenchContext): Promise<ReplyPartResult> {
       sendRate: config.replySendRate,
       stages,
       highestKeptUp,
+      peakReplyRate,
       target: { ...REPLY_TARGET, holds },
       rss,
       warnings,
-      fakeCalls: Object.fromEntries(
-        Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]),
-      ),
+      fakeCalls: callsSince(before, after),
+      reference,
+      referenceError,
       profile,
     };
   } finally {
