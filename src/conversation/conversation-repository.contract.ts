@@ -476,4 +476,209 @@ export function conversationRepositoryContract(
       { type: 'resume', actor: 'system', reason: 'handoff time ended' },
     ]);
   });
+
+  it('reads what a turn needs in one go: conversation, unsent, unanswered, context and recent turns', async () => {
+    const customer = '14155550100';
+    const first = [1, 2].map((i) =>
+      inbound({
+        customerWaId: customer,
+        timestamp: at(i * 1000),
+        text: `q${i}`,
+      }),
+    );
+    const {
+      conversationsToAnswer: [id],
+    } = await repo.ingest(batch({ messages: first }), t0, TIMEOUT);
+    const answered = await repo.getUnanswered(id);
+    const reply = await repo.recordReply(
+      id,
+      answered.map((m) => m.id),
+      'turn-1',
+      [
+        {
+          author: 'bot',
+          text: 'a1',
+          llm: { model: 'm', promptTokens: 3, completionTokens: 2 },
+        },
+      ],
+      at(3000),
+    );
+    await repo.markSent(reply![0].id, 'wamid.out-1', at(3500));
+    await repo.recordOperatorMessages(
+      id,
+      'op-1',
+      [{ author: 'operator', text: 'from a person' }],
+      at(4000),
+    );
+    await repo.ingest(
+      batch({
+        messages: [
+          inbound({ customerWaId: customer, timestamp: at(5000), text: 'q3' }),
+          inbound({ customerWaId: customer, timestamp: at(6000), text: 'q4' }),
+        ],
+      }),
+      at(5000),
+      TIMEOUT,
+    );
+
+    const turn = await repo.loadTurn(id, 3, new Date(Date.now() - MINUTE));
+    expect(turn?.conversation).toMatchObject({
+      id,
+      customerWaId: customer,
+      customerName: 'Sheena',
+      state: 'active',
+      handoffUntil: null,
+    });
+    expect(turn?.conversation.startedAt).toEqual(t0);
+    expect(turn?.unanswered.map((m) => m.text)).toEqual(['q3', 'q4']);
+    expect(turn?.unanswered[0]).toMatchObject({
+      direction: 'inbound',
+      author: 'customer',
+      status: 'received',
+      replyAction: 'llm',
+      answeredAt: null,
+      sentAt: at(5000),
+    });
+    expect(turn?.unsent.map((m) => [m.text, m.status])).toEqual([
+      ['from a person', 'pending'],
+    ]);
+    // The unanswered messages are not context; the last three others are.
+    expect(turn?.history.map((m) => m.text)).toEqual([
+      'q2',
+      'a1',
+      'from a person',
+    ]);
+    expect(turn?.history[1]).toMatchObject({
+      wamid: 'wamid.out-1',
+      status: 'sent',
+      llmModel: 'm',
+      promptTokens: 3,
+      completionTokens: 2,
+      acceptedAt: at(3500),
+    });
+    expect(turn?.history[0].answeredAt).toEqual(at(3000));
+    // One bot turn; the operator's message is not a turn.
+    expect(turn?.recentTurnTimes).toHaveLength(1);
+    expect(turn?.recentTurnTimes[0]).toBeInstanceOf(Date);
+    expect(
+      (await repo.loadTurn(id, 3, new Date(Date.now() + MINUTE)))
+        ?.recentTurnTimes,
+    ).toEqual([]);
+    expect(await repo.loadTurn(id, 0, t0)).toMatchObject({ history: [] });
+    expect(
+      await repo.loadTurn('00000000-0000-4000-8000-000000000000', 3, t0),
+    ).toBeNull();
+  });
+
+  it('records no reply, and settles nothing, when another turn answered one of its messages', async () => {
+    const {
+      conversationsToAnswer: [id],
+    } = await repo.ingest(
+      batch({ messages: [inbound(), inbound()] }),
+      t0,
+      TIMEOUT,
+    );
+    const [m1, m2] = await repo.getUnanswered(id);
+    expect(
+      await repo.recordReply(
+        id,
+        [m1.id],
+        'turn-a',
+        [{ author: 'bot', text: 'x' }],
+        t0,
+      ),
+    ).toHaveLength(1);
+    expect(
+      await repo.recordReply(
+        id,
+        [m1.id, m2.id],
+        'turn-b',
+        [{ author: 'bot', text: 'y' }],
+        at(1000),
+      ),
+    ).toBeNull();
+    expect((await repo.getUnanswered(id)).map((m) => m.id)).toEqual([m2.id]);
+    expect((await repo.getUnsent(id)).map((m) => m.text)).toEqual(['x']);
+  });
+
+  it('records no bot reply once an operator has taken the conversation over', async () => {
+    const {
+      conversationsToAnswer: [id],
+    } = await repo.ingest(batch({ messages: [inbound()] }), t0, TIMEOUT);
+    const unanswered = await repo.getUnanswered(id);
+    await repo.changeState(
+      id,
+      { state: 'handoff', actor: 'operator', reason: null },
+      at(500),
+    );
+    expect(
+      await repo.recordReply(
+        id,
+        unanswered.map((m) => m.id),
+        'turn-1',
+        [{ author: 'bot', text: 'too late' }],
+        at(1000),
+      ),
+    ).toBeNull();
+    expect(await repo.getUnanswered(id)).toHaveLength(1);
+    expect(await repo.getUnsent(id)).toEqual([]);
+    expect((await repo.getConversation(id))?.lastActivityAt).toEqual(at(500));
+  });
+
+  it('records a reply with no chunks as answered', async () => {
+    const {
+      conversationsToAnswer: [id],
+    } = await repo.ingest(batch({ messages: [inbound()] }), t0, TIMEOUT);
+    const unanswered = await repo.getUnanswered(id);
+    expect(
+      await repo.recordReply(
+        id,
+        unanswered.map((m) => m.id),
+        'turn-1',
+        [],
+        at(1000),
+      ),
+    ).toEqual([]);
+    expect(await repo.getUnanswered(id)).toEqual([]);
+    expect((await repo.getConversation(id))?.lastActivityAt).toEqual(at(1000));
+  });
+
+  it('lets only one of two concurrent turns record a reply to the same messages', async () => {
+    for (let round = 0; round < 5; round++) {
+      const {
+        conversationsToAnswer: [id],
+      } = await repo.ingest(
+        batch({
+          messages: [
+            inbound({ customerWaId: `4930${round}` }),
+            inbound({ customerWaId: `4930${round}` }),
+          ],
+        }),
+        t0,
+        TIMEOUT,
+      );
+      const ids = (await repo.getUnanswered(id)).map((m) => m.id);
+      const results = await Promise.all([
+        repo.recordReply(
+          id,
+          ids,
+          `a-${round}`,
+          [{ author: 'bot', text: 'a' }],
+          t0,
+        ),
+        repo.recordReply(
+          id,
+          ids.slice(1),
+          `b-${round}`,
+          [{ author: 'bot', text: 'b' }],
+          t0,
+        ),
+      ]);
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+      // The winner settled exactly its own messages; the loser none.
+      const left = results[0] ? [] : [ids[0]];
+      expect((await repo.getUnanswered(id)).map((m) => m.id)).toEqual(left);
+      expect(await repo.getUnsent(id)).toHaveLength(1);
+    }
+  });
 }

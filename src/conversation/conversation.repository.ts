@@ -6,6 +6,7 @@ import type {
   OutboundDraft,
   StateChange,
   StoredError,
+  TurnSnapshot,
 } from './conversation.types';
 
 /**
@@ -33,6 +34,18 @@ export abstract class ConversationRepository {
   abstract findConversationsWithPendingWork(
     recordedBefore?: Date,
   ): Promise<string[]>;
+
+  /**
+   * Everything a turn needs to decide and to build its prompt, read at once:
+   * the conversation, its unsent and unanswered messages, the last
+   * `historyLimit` messages of context, and the customer's turns since
+   * `turnsSince` (flood control). Null when the conversation does not exist.
+   */
+  abstract loadTurn(
+    conversationId: string,
+    historyLimit: number,
+    turnsSince: Date,
+  ): Promise<TurnSnapshot | null>;
 
   /** Inbound messages no turn has answered yet, oldest first. */
   abstract getUnanswered(conversationId: string): Promise<Message[]>;

@@ -52,6 +52,22 @@ export interface Message {
   completionTokens: number | null;
 }
 
+/** What a turn reads about its conversation, in one consistent read. */
+export interface TurnSnapshot {
+  conversation: Conversation;
+  /** Outbound messages recorded but not yet sent (`pending` or `sending`), in order. */
+  unsent: Message[];
+  /** Inbound messages no turn has answered yet, oldest first. */
+  unanswered: Message[];
+  /**
+   * The context: the last messages with text, in the order the service
+   * recorded them, that are neither unanswered nor failed.
+   */
+  history: Message[];
+  /** When each turn that replied to this customer since the given time started, oldest first. */
+  recentTurnTimes: Date[];
+}
+
 /** An inbound message as the webhook parsed it. */
 export interface InboundMessageInput {
   wamid: string;

@@ -32,9 +32,24 @@ import {
   OutboundDraft,
   StateChange,
   StoredError,
+  TurnSnapshot,
 } from './conversation.types';
 import { KNOWN_STATUSES, nextStatus, settleStatus } from './message-status';
-import { toConversation, toMessage } from './row-mappers';
+import {
+  conversationFromJson,
+  Json,
+  messageFromJson,
+  messageJsonColumns,
+  toConversation,
+  toMessage,
+} from './row-mappers';
+
+const MESSAGE_COLUMNS = sql.raw(messageJsonColumns('m'));
+const RETURNED_MESSAGE_COLUMNS = sql.raw(messageJsonColumns());
+/** Authors whose messages a turn wrote (flood control counts those turns). */
+const TURN_AUTHORS = sql.raw(`'bot', 'fallback', 'notice'`);
+
+const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
@@ -242,6 +257,74 @@ export class DrizzleConversationRepository extends ConversationRepository {
     );
   }
 
+  async loadTurn(
+    conversationId: string,
+    historyLimit: number,
+    turnsSince: Date,
+  ): Promise<TurnSnapshot | null> {
+    // One statement instead of five: on PGlite every statement costs its
+    // own parse, plan and thread hop, and a turn runs per reply. Each list
+    // is answered by the index its own query used.
+    const [row] = rowsOf<{
+      turn: {
+        conversation: Json<Conversation>;
+        unsent: Json<Message>[];
+        unanswered: Json<Message>[];
+        history: Json<Message>[];
+        turnTimes: string[];
+      };
+    }>(
+      await this.db.execute(sql`
+      select json_build_object(
+        'conversation', json_build_object(
+          'id', c.id, 'customerWaId', c.customer_wa_id,
+          'customerName', c.customer_name, 'state', c.state,
+          'stateReason', c.state_reason, 'stateChangedAt', c.state_changed_at,
+          'handoffUntil', c.handoff_until, 'startedAt', c.started_at,
+          'lastActivityAt', c.last_activity_at),
+        'unsent', (
+          select coalesce(json_agg(x order by x.id), '[]')
+            from (select ${MESSAGE_COLUMNS} from ${messages} m
+                   where m.conversation_id = c.id and m.direction = 'outbound'
+                     and m.status in ('pending', 'sending')) x),
+        'unanswered', (
+          select coalesce(json_agg(x order by x."sentAt", x.id), '[]')
+            from (select ${MESSAGE_COLUMNS} from ${messages} m
+                   where m.conversation_id = c.id and m.direction = 'inbound'
+                     and m.answered_at is null) x),
+        'history', (
+          select coalesce(json_agg(x order by x."createdAt", x.id), '[]')
+            from (select ${MESSAGE_COLUMNS} from ${messages} m
+                   where m.conversation_id = c.id and m.text is not null
+                     and m.status <> 'failed'
+                     and not (m.direction = 'inbound' and m.answered_at is null)
+                   order by m.created_at desc, m.id desc
+                   limit ${Math.max(0, historyLimit)}) x),
+        'turnTimes', (
+          select coalesce(json_agg(t.started order by t.started), '[]')
+            from (select min(m.created_at) as started from ${messages} m
+                   where m.conversation_id in (
+                           select id from ${conversations}
+                            where customer_wa_id = c.customer_wa_id)
+                     and m.direction = 'outbound'
+                     and m.author in (${TURN_AUTHORS})
+                     and m.created_at >= ${turnsSince}
+                   group by m.turn_key) t)
+      ) as turn
+        from ${conversations} c
+       where c.id = ${conversationId}`),
+    );
+    if (!row) return null;
+    const { turn } = row;
+    return {
+      conversation: conversationFromJson(turn.conversation),
+      unsent: turn.unsent.map(messageFromJson),
+      unanswered: turn.unanswered.map(messageFromJson),
+      history: turn.history.map(messageFromJson),
+      recentTurnTimes: turn.turnTimes.map((t) => new Date(t)),
+    };
+  }
+
   async getUnanswered(conversationId: string): Promise<Message[]> {
     const rows = await this.db
       .select()
@@ -304,6 +387,15 @@ export class DrizzleConversationRepository extends ConversationRepository {
     now: Date,
     handoff?: StateChange,
   ): Promise<Message[] | null> {
+    if (!handoff) {
+      return this.recordPlainReply(
+        conversationId,
+        answeredIds,
+        turnKey,
+        drafts,
+        now,
+      );
+    }
     return this.db
       .transaction(async (tx) => {
         const settled = await tx
@@ -345,6 +437,72 @@ export class DrizzleConversationRepository extends ConversationRepository {
         if (error instanceof AlreadyAnswered) return null;
         throw error;
       });
+  }
+
+  /**
+   * `recordReply` without a handoff, the case of almost every turn, as one
+   * statement. The messages to settle and the conversation are locked, and
+   * PostgreSQL re-checks a locked row that changed meanwhile: if another turn
+   * answered any of them, or an operator took the conversation over, `open`
+   * is empty and nothing is written.
+   */
+  private async recordPlainReply(
+    conversationId: string,
+    answeredIds: number[],
+    turnKey: string,
+    drafts: OutboundDraft[],
+    now: Date,
+  ): Promise<Message[] | null> {
+    const ids = [...new Set(answeredIds)];
+    if (ids.length === 0) return null;
+    const chunks = drafts.map((d, index) => ({
+      chunk_index: index,
+      author: d.author,
+      text: d.text,
+      llm_model: d.llm?.model ?? null,
+      prompt_tokens: d.llm?.promptTokens ?? null,
+      completion_tokens: d.llm?.completionTokens ?? null,
+    }));
+    const [row] = rowsOf<{ recorded: boolean; messages: Json<Message>[] }>(
+      await this.db.execute(sql`
+      with target as (
+        select id from ${messages}
+         where id in (${sql.join(
+           ids.map((id) => sql`${id}`),
+           sql`, `,
+         )}) and answered_at is null
+           for update
+      ), open as (
+        select id from ${conversations}
+         where id = ${conversationId} and state <> 'handoff'
+           and (select count(*) from target) = ${ids.length}
+           for update
+      ), settled as (
+        update ${messages} set answered_at = ${now}
+         where id in (select id from target) and exists (select 1 from open)
+      ), touched as (
+        update ${conversations} set last_activity_at = ${now}
+         where id in (select id from open)
+      ), inserted as (
+        insert into ${messages}
+               (conversation_id, direction, author, kind, text, status, attempts,
+                status_updated_at, sent_at, turn_key, chunk_index, reply_to_id,
+                llm_model, prompt_tokens, completion_tokens)
+        select ${conversationId}::uuid, 'outbound', d.author, 'text', d.text,
+               'sending', 1, ${now}::timestamptz, ${now}::timestamptz,
+               ${turnKey}::text, d.chunk_index, ${Math.max(...ids)}::bigint,
+               d.llm_model, d.prompt_tokens, d.completion_tokens
+          from jsonb_to_recordset(${JSON.stringify(chunks)}::jsonb) as d(
+               chunk_index smallint, author text, text text, llm_model text,
+               prompt_tokens int, completion_tokens int)
+         where exists (select 1 from open)
+        returning ${RETURNED_MESSAGE_COLUMNS}
+      )
+      select exists (select 1 from open) as recorded,
+             (select coalesce(json_agg(i order by i."chunkIndex"), '[]')
+                from inserted i) as messages`),
+    );
+    return row?.recorded ? row.messages.map(messageFromJson) : null;
   }
 
   recordOperatorMessages(

@@ -37,10 +37,21 @@ export class OutboundService {
   /** Sends whatever the conversation has recorded and no one is sending. */
   async sendUnsent(conversation: Conversation): Promise<DeliveryReport> {
     const unsent = await this.repository.getUnsent(conversation.id);
-    return this.deliver(
+    return this.sendPending(
       conversation,
       unsent.filter((m) => m.status === 'pending'),
     );
+  }
+
+  /**
+   * Sends these `pending` messages, each claimed first: one that someone
+   * else claimed meanwhile is skipped.
+   */
+  sendPending(
+    conversation: Conversation,
+    pending: Message[],
+  ): Promise<DeliveryReport> {
+    return this.deliver(conversation, pending);
   }
 
   /** Sends messages this caller recorded already claimed (`sending`). */

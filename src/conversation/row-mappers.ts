@@ -37,3 +37,68 @@ export const toMessage = (row: MessageRow): Message => ({
   promptTokens: row.promptTokens,
   completionTokens: row.completionTokens,
 });
+
+/**
+ * Columns of a message under the names of `Message`, for statements that
+ * return messages as JSON (one round trip for several lists). `alias` is the
+ * table's alias in the statement, or empty in a RETURNING clause.
+ */
+export function messageJsonColumns(alias = ''): string {
+  const of = alias ? `${alias}.` : '';
+  return [
+    'id',
+    'conversation_id as "conversationId"',
+    'direction',
+    'author',
+    'wamid',
+    'kind',
+    'text',
+    'media_id as "mediaId"',
+    'status',
+    'error',
+    'sent_at as "sentAt"',
+    'answered_at as "answeredAt"',
+    'reply_action as "replyAction"',
+    'turn_key as "turnKey"',
+    'chunk_index as "chunkIndex"',
+    'reply_to_id as "replyToId"',
+    'accepted_at as "acceptedAt"',
+    'created_at as "createdAt"',
+    'llm_model as "llmModel"',
+    'prompt_tokens as "promptTokens"',
+    'completion_tokens as "completionTokens"',
+  ]
+    .map((column) => of + column)
+    .join(', ');
+}
+
+/** A row as JSON carries it: timestamps become strings. */
+export type Json<T> = {
+  [K in keyof T]: T[K] extends Date
+    ? string
+    : T[K] extends Date | null
+      ? string | null
+      : T[K];
+};
+
+const dateOrNull = (value: string | null) => (value ? new Date(value) : null);
+
+/** A message selected with `messageJsonColumns`, as PostgreSQL's JSON gives it. */
+export const messageFromJson = (json: Json<Message>): Message => ({
+  ...json,
+  error: json.error ?? null,
+  sentAt: new Date(json.sentAt),
+  answeredAt: dateOrNull(json.answeredAt),
+  acceptedAt: dateOrNull(json.acceptedAt),
+  createdAt: new Date(json.createdAt),
+});
+
+export const conversationFromJson = (
+  json: Json<Conversation>,
+): Conversation => ({
+  ...json,
+  stateChangedAt: new Date(json.stateChangedAt),
+  handoffUntil: dateOrNull(json.handoffUntil),
+  startedAt: new Date(json.startedAt),
+  lastActivityAt: new Date(json.lastActivityAt),
+});

@@ -8,10 +8,10 @@ import { splitMessage } from '../whatsapp/split-message';
 import { WhatsappClient } from '../whatsapp/whatsapp.client';
 import { ConversationRepository } from './conversation.repository';
 import {
-  Conversation,
   Message,
   OutboundDraft,
   StateChange,
+  TurnSnapshot,
 } from './conversation.types';
 import { findHandoffKeyword } from './handoff-keywords';
 import { OutboundService } from './outbound.service';
@@ -69,22 +69,30 @@ export class TurnService {
     correlationId?: string,
   ): Promise<TurnOutcome> {
     const started = Date.now();
-    const conversation = await this.repository.getConversation(conversationId);
-    if (!conversation) return { status: 'missing' };
+    let snapshot = await this.load(conversationId);
+    if (!snapshot) return { status: 'missing' };
+    const { conversation } = snapshot;
     const log = {
       conversationId,
       correlationId,
       customer: maskPhoneNumber(conversation.customerWaId),
     };
 
-    await this.outbound.sendUnsent(conversation);
-    const unanswered = await this.repository.getUnanswered(conversationId);
+    // What an interrupted turn recorded goes out first; then read again,
+    // since sending changed what the context and the flood count hold.
+    const pending = snapshot.unsent.filter((m) => m.status === 'pending');
+    if (pending.length > 0) {
+      await this.outbound.sendPending(conversation, pending);
+      snapshot = await this.load(conversationId);
+      if (!snapshot) return { status: 'missing' };
+    }
+    const { unanswered } = snapshot;
     if (unanswered.length === 0) return { status: 'idle' };
-    if (conversation.state === 'handoff') {
+    if (snapshot.conversation.state === 'handoff') {
       return { status: 'paused' };
     }
 
-    const wait = await this.floodWait(conversation);
+    const wait = this.floodWait(snapshot.recentTurnTimes, started);
     if (wait > 0) {
       this.logger.log(
         { ...log, waitMs: wait },
@@ -97,11 +105,7 @@ export class TurnService {
     const newest = unanswered[unanswered.length - 1];
     if (newest.wamid) void this.whatsapp.markRead(newest.wamid, true);
 
-    const { drafts, handoff } = await this.compose(
-      conversation,
-      unanswered,
-      log,
-    );
+    const { drafts, handoff } = await this.compose(snapshot, log);
     const turnKey = `${conversationId}:${newest.id}`;
     const recorded = await this.repository.recordReply(
       conversationId,
@@ -141,21 +145,24 @@ export class TurnService {
     return { status: 'replied' };
   }
 
-  private async floodWait(conversation: Conversation): Promise<number> {
-    const limit = this.config.conversation.turnsPerMinute;
-    const now = Date.now();
-    const times = await this.repository.recentTurnTimes(
-      conversation.customerWaId,
-      new Date(now - FLOOD_WINDOW_MS),
+  private load(conversationId: string): Promise<TurnSnapshot | null> {
+    return this.repository.loadTurn(
+      conversationId,
+      this.config.conversation.contextMessages,
+      new Date(Date.now() - FLOOD_WINDOW_MS),
     );
-    if (times.length < limit) return 0;
-    const oldestCounted = times[times.length - limit].getTime();
+  }
+
+  /** How long the customer must wait for the next turn (0: none). */
+  private floodWait(turnTimes: Date[], now: number): number {
+    const limit = this.config.conversation.turnsPerMinute;
+    if (turnTimes.length < limit) return 0;
+    const oldestCounted = turnTimes[turnTimes.length - limit].getTime();
     return Math.max(1, oldestCounted + FLOOD_WINDOW_MS - now);
   }
 
   private async compose(
-    conversation: Conversation,
-    unanswered: Message[],
+    { unanswered, history }: TurnSnapshot,
     log: object,
   ): Promise<{ drafts: OutboundDraft[]; handoff?: StateChange }> {
     const settings = this.config.llm;
@@ -182,11 +189,6 @@ export class TurnService {
         drafts: [{ author: 'notice', text: settings.mediaReplyMessage }],
       };
     }
-    const history = await this.repository.getRecentMessages(
-      conversation.id,
-      this.config.conversation.contextMessages,
-      unanswered.map((m) => m.id),
-    );
     const prompt = buildPrompt({
       systemPrompt: settings.systemPrompt,
       businessName: settings.businessName,
