@@ -42,6 +42,72 @@ describe('PgliteWorkerClient (PGlite on a worker thread)', () => {
     });
   });
 
+  it('runs a statement again and again with parameters of every kind, as PGlite would', async () => {
+    const text =
+      'select $1::int as n, $2::jsonb as doc, $3::timestamptz as at, $4::text as note, $5::bigint[] as ids';
+    for (let n = 0; n < 12; n++) {
+      const { rows } = await client.query<Record<string, unknown>>(text, [
+        n,
+        JSON.stringify({ n, text: "it's" }),
+        new Date(Date.UTC(2026, 11, 1, 0, 0, n)),
+        n % 2 ? null : `note ${n}`,
+        [n, n + 1],
+      ]);
+      expect(rows).toEqual([
+        {
+          n,
+          doc: { n, text: "it's" },
+          // Timestamps stay text, as Drizzle asks of PGlite.
+          at: `2026-12-01 00:00:${String(n).padStart(2, '0')}+00`,
+          note: n % 2 ? null : `note ${n}`,
+          ids: [n, n + 1],
+        },
+      ]);
+    }
+  });
+
+  it('keeps answering after a failed statement, and past the number of statements it keeps prepared', async () => {
+    await expect(client.query('select 1 / $1::int', [0])).rejects.toMatchObject(
+      {
+        code: '22012',
+      },
+    );
+    await expect(
+      client.query('select 1 / $1::int as q', [1]),
+    ).resolves.toMatchObject({
+      rows: [{ q: 1 }],
+    });
+    for (let n = 0; n < 300; n++) {
+      const { rows } = await client.query<{ v: number }>(
+        `select $1::int + ${n} as v`,
+        [1],
+      );
+      expect(rows).toEqual([{ v: n + 1 }]);
+    }
+    // The first of those was closed to make room; it is prepared again.
+    await expect(
+      client.query('select $1::int + 0 as v', [5]),
+    ).resolves.toMatchObject({ rows: [{ v: 5 }] });
+  });
+
+  it('waits for an open transaction before running a statement outside it', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const transaction = client.transaction(async (tx) => {
+      await tx.query('insert into probe values (40, $1)', ['uncommitted']);
+      await held;
+      throw new Error('roll it back');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Run alone, this must not see (or join) the open transaction.
+    const outside = client.query<{ n: number }>(
+      'select count(*)::int as n from probe where id = 40',
+    );
+    release();
+    await expect(transaction).rejects.toThrow('roll it back');
+    expect((await outside).rows).toEqual([{ n: 0 }]);
+  });
+
   it('commits a transaction whose callback succeeds and rolls back one that throws', async () => {
     await client.transaction(async (tx) => {
       await tx.query('insert into probe values (2, $1)', ['kept']);

@@ -7,7 +7,7 @@
  * file as TypeScript with Node's type stripping, so only erasable syntax.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PGlite, types } from '@electric-sql/pglite';
+import { PGlite, parse, protocol, types } from '@electric-sql/pglite';
 import type { Transaction } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
@@ -31,6 +31,14 @@ const PARSERS = {
   1182: asText, // date[]
 };
 
+/** Statements kept prepared at most; past that the least recently used is closed. */
+const MAX_PREPARED = 256;
+
+interface Prepared {
+  name: string;
+  paramTypes: number[];
+}
+
 interface OpenTransaction {
   tx: Transaction;
   finish: (commit: boolean) => void;
@@ -41,6 +49,112 @@ const port = parentPort!;
 const { location, migrationsFolder } = workerData as WorkerStartup;
 const transactions = new Map<number, OpenTransaction>();
 let nextTransaction = 1;
+const prepared = new Map<string, Prepared>();
+let nextStatement = 1;
+const { serialize } = protocol;
+
+function joined(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Sends protocol messages to Postgres in one exchange; throws its error, if any. */
+function exchange(db: PGlite, parts: Uint8Array[]) {
+  return db.execProtocolStream(joined([...parts, serialize.sync()]), {
+    syncToFs: false,
+  });
+}
+
+async function prepare(db: PGlite, text: string): Promise<Prepared> {
+  if (prepared.size >= MAX_PREPARED) {
+    const [oldestText, oldest] = prepared.entries().next().value!;
+    prepared.delete(oldestText);
+    await exchange(db, [serialize.close({ type: 'S', name: oldest.name })]);
+  }
+  const name = `clariops_${nextStatement++}`;
+  const described = await exchange(db, [
+    serialize.parse({ name, text, types: [] }),
+    serialize.describe({ type: 'S', name }),
+  ]);
+  const statement = {
+    name,
+    paramTypes: parse.parseDescribeStatementResults(described),
+  };
+  prepared.set(text, statement);
+  return statement;
+}
+
+/**
+ * Runs a statement as a named prepared statement: Postgres parses it (and,
+ * once it settles on a generic plan, plans it) only the first time, and each
+ * run is one exchange (bind, describe, execute, sync) instead of the five of
+ * PGlite's `query`. On this thread that halves the cost of the app's
+ * statements. Postgres re-plans a prepared statement itself when the schema
+ * changes. The caller holds PGlite's query lock, and, outside a transaction,
+ * its transaction lock too, as `query` would.
+ */
+async function runPrepared(
+  db: PGlite,
+  text: string,
+  params: unknown[] = [],
+  rowMode?: 'array' | 'object',
+) {
+  let statement = prepared.get(text);
+  if (statement) {
+    // Most recently used last.
+    prepared.delete(text);
+    prepared.set(text, statement);
+  } else {
+    statement = await prepare(db, text);
+  }
+  const { paramTypes } = statement;
+  // Parameters are serialized by their type, as PGlite's `query` does.
+  const values = params.map((value, n) => {
+    if (value === null || value === undefined) return null;
+    const serializer = db.serializers[paramTypes[n]];
+    return serializer ? serializer(value) : String(value);
+  });
+  const messages = await exchange(db, [
+    serialize.bind({ statement: statement.name, values: values as string[] }),
+    serialize.describe({ type: 'P' }),
+    serialize.execute({}),
+  ]);
+  return parse.parseResults(messages, db.parsers, {
+    rowMode,
+    parsers: PARSERS,
+  })[0];
+}
+
+/** A statement of an open transaction, which holds the transaction lock. */
+function queryInTransaction(
+  db: PGlite,
+  text: string,
+  params?: unknown[],
+  rowMode?: 'array' | 'object',
+) {
+  return db._runExclusiveQuery(() => runPrepared(db, text, params, rowMode));
+}
+
+/** A statement of its own: waits for any open transaction to end first. */
+function queryAlone(
+  db: PGlite,
+  text: string,
+  params?: unknown[],
+  rowMode?: 'array' | 'object',
+) {
+  return db._runExclusiveTransaction(() =>
+    db._runExclusiveQuery(async () => {
+      const result = await runPrepared(db, text, params, rowMode);
+      await db.syncToFs();
+      return result;
+    }),
+  );
+}
 
 function describe(error: unknown): WorkerReply['error'] {
   if (!(error instanceof Error)) return { message: String(error) };
@@ -92,12 +206,15 @@ class RolledBack extends Error {}
 async function handle(db: PGlite, request: WorkerRequest): Promise<unknown> {
   switch (request.kind) {
     case 'query': {
-      const target = request.tx ? transactions.get(request.tx)?.tx : db;
-      if (!target) throw new Error(`no open transaction ${request.tx}`);
-      const result = await target.query(request.sql, request.params, {
-        rowMode: request.rowMode,
-        parsers: PARSERS,
-      });
+      if (request.tx && !transactions.has(request.tx)) {
+        throw new Error(`no open transaction ${request.tx}`);
+      }
+      const result = await (request.tx ? queryInTransaction : queryAlone)(
+        db,
+        request.sql,
+        request.params,
+        request.rowMode,
+      );
       return {
         rows: result.rows,
         fields: result.fields,
@@ -111,13 +228,15 @@ async function handle(db: PGlite, request: WorkerRequest): Promise<unknown> {
     }
     case 'script':
       // A whole transaction in one message: no round trip between statements.
-      return db.transaction(async (tx) => {
+      return db.transaction(async () => {
         const results: unknown[][] = [];
         for (const statement of request.statements) {
-          const result = await tx.query(statement.sql, statement.params, {
-            rowMode: 'object',
-            parsers: PARSERS,
-          });
+          const result = await queryInTransaction(
+            db,
+            statement.sql,
+            statement.params,
+            'object',
+          );
           results.push(result.rows);
         }
         return results;
