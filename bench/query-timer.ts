@@ -3,7 +3,8 @@
  * (`node -r ts-node/register/transpile-only -r bench/query-timer.ts …`):
  * times every PGlite protocol exchange and attributes it to the SQL text of
  * the statement being run, so the report can say which statements the
- * database's single thread spends its time on. Nothing in src/ changes;
+ * database's single thread spends its time on (statements prepared by name
+ * are followed from their Parse to each Bind). Nothing in src/ changes;
  * PGlite runs every statement synchronously inside execProtocolRawSync.
  *
  * Writes, at exit, to BENCH_QUERY_STATS_FILE: per second of the monotonic
@@ -18,22 +19,42 @@ import { PGlite } from '@electric-sql/pglite';
 const seconds = new Map<number, Map<string, [number, number]>>();
 let current = '(no statement)';
 
-/** The query text of a Parse ('P') or simple Query ('Q') message. */
-function sqlOf(message: Uint8Array): string | null {
-  const kind = message[0];
-  if (kind !== 0x50 && kind !== 0x51) return null;
-  let at = 5;
-  if (kind === 0x50) {
-    while (at < message.length && message[at] !== 0) at++; // statement name
-    at++;
-  }
+/** Named prepared statements (the app's PGlite thread prepares every statement): name → SQL. */
+const statements = new Map<string, string>();
+
+function cstring(message: Uint8Array, at: number): [string, number] {
   let end = at;
   while (end < message.length && message[end] !== 0) end++;
-  return Buffer.from(
+  const text = Buffer.from(
     message.buffer,
     message.byteOffset + at,
     end - at,
   ).toString('utf8');
+  return [text, end + 1];
+}
+
+/**
+ * The statement an exchange runs: the text of a simple Query ('Q') or an
+ * unnamed Parse ('P') message, or of the named statement a Bind ('B') runs.
+ * A named Parse (preparing a statement) is timed under its text, but not
+ * counted as a call.
+ */
+function sqlOf(message: Uint8Array): { sql: string; call: boolean } | null {
+  const kind = message[0];
+  if (kind === 0x51) return { sql: cstring(message, 5)[0], call: true };
+  if (kind === 0x50) {
+    const [name, at] = cstring(message, 5);
+    const [sql] = cstring(message, at);
+    if (name) statements.set(name, sql);
+    return { sql, call: !name };
+  }
+  if (kind === 0x42) {
+    const [, at] = cstring(message, 5); // portal
+    const [name] = cstring(message, at);
+    const sql = statements.get(name);
+    return sql === undefined ? null : { sql, call: true };
+  }
+  return null;
 }
 
 /** One key per statement shape: batch sizes and parameter numbers folded. */
@@ -66,8 +87,8 @@ proto.execProtocolRawSync = function (
   message: Uint8Array,
   ...rest: unknown[]
 ) {
-  const sql = sqlOf(message);
-  if (sql !== null) current = normalise(sql);
+  const statement = sqlOf(message);
+  if (statement !== null) current = normalise(statement.sql);
   const t0 = performance.now();
   try {
     return original.call(this, message, ...rest);
@@ -79,7 +100,7 @@ proto.execProtocolRawSync = function (
     let bucket = seconds.get(second);
     if (!bucket) seconds.set(second, (bucket = new Map()));
     const entry = bucket.get(current) ?? [0, 0];
-    if (sql !== null) entry[0]++;
+    if (statement?.call) entry[0]++;
     entry[1] += ms;
     bucket.set(current, entry);
   }

@@ -117,7 +117,10 @@ async function runPrepared(
   const values = params.map((value, n) => {
     if (value === null || value === undefined) return null;
     const serializer = db.serializers[paramTypes[n]];
-    return serializer ? serializer(value) : String(value);
+    if (serializer) return serializer(value);
+    return typeof value === 'object'
+      ? JSON.stringify(value)
+      : String(value as string | number | boolean | bigint);
   });
   const messages = await exchange(db, [
     serialize.bind({ statement: statement.name, values: values as string[] }),
