@@ -134,8 +134,11 @@ export class DrizzleConversationRepository extends ConversationRepository {
           n int, wamid text, customer text, name text, kind text, body text,
           media_id text, raw jsonb, sent_at timestamptz, reply_action text)
       ), fresh as (
+        -- A lookup per input row in the unique index. As NOT EXISTS, the
+        -- planner, which guesses 100 rows for jsonb_to_recordset, would
+        -- rather hash-join it with a scan of every stored message.
         select i.* from input i
-         where not exists (select 1 from messages m where m.wamid = i.wamid)
+         where (select m.id from messages m where m.wamid = i.wamid limit 1) is null
       ), customers as (
         select customer,
                (array_agg(name order by n desc) filter (where name is not null))[1] as name

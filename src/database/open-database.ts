@@ -25,6 +25,20 @@ export const QUERY_TIMEOUT_MS = 10_000;
 /** PGlite upkeep: conversations every 30 s, everything every 10 min. */
 const MAINTENANCE_INTERVAL_MS = 30_000;
 const MAINTENANCE_FULL_EVERY = 20;
+/**
+ * PGlite's stand-in for autoanalyze: every 5 s, a table that has grown by a
+ * tenth (and at least 64 kB) since its last ANALYZE is analyzed again.
+ */
+const GROWTH_CHECK_INTERVAL_MS = 5_000;
+const GROWTH_TO_ANALYZE = 0.1;
+const MIN_GROWTH_BYTES = 64 * 1024;
+const APP_TABLES = [
+  'conversations',
+  'messages',
+  'status_events',
+  'conversation_events',
+  'webhook_errors',
+];
 
 /** Any fixed 64-bit number: instances starting together migrate one at a time. */
 const MIGRATION_LOCK_ID = 4_711_202_611;
@@ -37,6 +51,7 @@ class PgliteConnection extends DatabaseConnection {
   private readonly dialect = new PgDialect();
   private readonly logger = new Logger('Database');
   private maintenance?: NodeJS.Timeout;
+  private growthCheck?: NodeJS.Timeout;
 
   constructor(private readonly client: PgliteWorkerClient) {
     super();
@@ -72,27 +87,72 @@ class PgliteConnection extends DatabaseConnection {
    * PGlite has no autovacuum. Every message updates its conversation's row,
    * whose dead versions (and their index entries) would pile up and slow
    * every lookup, so the small, hot table is vacuumed often and the rest
-   * now and then; ANALYZE keeps the planner's statistics current.
+   * now and then.
+   *
+   * Nor does it analyze: without statistics, or with statistics of a table
+   * a fraction of its size, the planner picks plans for tiny tables (a
+   * sequential scan of messages per turn) that cost more with every message
+   * stored, and prepared statements keep such a plan until the table is
+   * analyzed again. So every table is analyzed at start and again whenever
+   * it has grown by a tenth.
    */
-  startMaintenance(): void {
+  async startMaintenance(): Promise<void> {
+    await this.analyzeGrown(true);
     let runs = 0;
     this.maintenance = setInterval(() => {
       const everything = ++runs % MAINTENANCE_FULL_EVERY === 0;
-      const statement = everything
-        ? 'VACUUM (ANALYZE)'
-        : 'VACUUM (ANALYZE) conversations';
-      this.gate
-        .run(() => this.client.exec(statement))
-        .catch((error: unknown) => {
-          if (this.client.closed) return;
-          this.logger.warn({ err: error }, `${statement} failed`);
-        });
+      this.upkeep(
+        everything ? 'VACUUM (ANALYZE)' : 'VACUUM (ANALYZE) conversations',
+      );
     }, MAINTENANCE_INTERVAL_MS);
     this.maintenance.unref();
+    this.growthCheck = setInterval(() => {
+      this.analyzeGrown(false).catch((error: unknown) => {
+        if (this.client.closed) return;
+        this.logger.warn({ err: error }, 'checking table sizes failed');
+      });
+    }, GROWTH_CHECK_INTERVAL_MS);
+    this.growthCheck.unref();
+  }
+
+  private upkeep(statement: string): void {
+    this.gate
+      .run(() => this.client.exec(statement))
+      .catch((error: unknown) => {
+        if (this.client.closed) return;
+        this.logger.warn({ err: error }, `${statement} failed`);
+      });
+  }
+
+  /** Size of each app table, in bytes, when it was last analyzed. */
+  private readonly analyzedAt = new Map<string, number>();
+
+  private async analyzeGrown(all: boolean): Promise<void> {
+    const { rows } = await this.gate.run(() =>
+      this.client.query<{ name: string; bytes: number }>(
+        `select relname as name, pg_relation_size(oid)::float8 as bytes
+           from pg_class where relname = any($1::text[]) and relkind = 'r'`,
+        [APP_TABLES],
+      ),
+    );
+    const grown = rows.filter(({ name, bytes }) => {
+      const before = this.analyzedAt.get(name) ?? 0;
+      return (
+        all ||
+        (bytes - before >= MIN_GROWTH_BYTES &&
+          bytes >= before * (1 + GROWTH_TO_ANALYZE))
+      );
+    });
+    if (grown.length === 0) return;
+    await this.gate.run(() =>
+      this.client.exec(`ANALYZE ${grown.map((t) => t.name).join(', ')}`),
+    );
+    for (const { name, bytes } of grown) this.analyzedAt.set(name, bytes);
   }
 
   async close(): Promise<void> {
     clearInterval(this.maintenance);
+    clearInterval(this.growthCheck);
     await this.client.close();
   }
 }
@@ -142,7 +202,12 @@ async function openPglite(dataDir: string): Promise<DatabaseConnection> {
     migrationsFolder: MIGRATIONS_FOLDER,
   });
   const connection = new PgliteConnection(client);
-  connection.startMaintenance();
+  try {
+    await connection.startMaintenance();
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
   return connection;
 }
 
