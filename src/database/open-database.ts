@@ -26,10 +26,10 @@ export const QUERY_TIMEOUT_MS = 10_000;
 const MAINTENANCE_INTERVAL_MS = 30_000;
 const MAINTENANCE_FULL_EVERY = 20;
 /**
- * PGlite's stand-in for autoanalyze: every 5 s, a table that has grown by a
+ * PGlite's stand-in for autoanalyze: every second, a table that has grown by a
  * tenth (and at least 64 kB) since its last ANALYZE is analyzed again.
  */
-const GROWTH_CHECK_INTERVAL_MS = 5_000;
+const GROWTH_CHECK_INTERVAL_MS = 1_000;
 const GROWTH_TO_ANALYZE = 0.1;
 const MIN_GROWTH_BYTES = 64 * 1024;
 const APP_TABLES = [
