@@ -252,11 +252,15 @@ export class EnvironmentVariables {
   @Max(200)
   DATABASE_POOL_SIZE: number = 10;
 
-  /** Turns one instance runs at the same time. */
+  /**
+   * Turns one instance runs at the same time. A turn mostly waits on the LLM
+   * (seconds), so this bounds replies per second to about this number
+   * divided by the LLM's latency.
+   */
   @IsInt()
   @Min(1)
-  @Max(100)
-  TURN_CONCURRENCY: number = 8;
+  @Max(200)
+  TURN_CONCURRENCY: number = 32;
 
   /** Outbound messages per second for the business phone number (Meta's default is 80). */
   @IsInt()

@@ -11,7 +11,7 @@ describe('BullMqTurnQueue on the Redis server', () => {
     await Promise.all(connections.map((c) => c.close()));
   });
 
-  turnQueueContract((turns, debounceMs) => {
+  turnQueueContract((turns, debounceMs, concurrency) => {
     // A fresh key prefix per test: no state leaks between them.
     const connection = new RedisConnection(
       url,
@@ -19,7 +19,7 @@ describe('BullMqTurnQueue on the Redis server', () => {
     );
     connections.push(connection);
     return Promise.resolve(
-      new BullMqTurnQueue(turns, connection, debounceMs, 4),
+      new BullMqTurnQueue(turns, connection, debounceMs, concurrency),
     );
   });
 });

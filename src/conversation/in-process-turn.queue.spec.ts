@@ -4,11 +4,16 @@ import { InProcessTurnQueue } from './in-process-turn.queue';
 import { turnQueueContract } from './turn-queue.contract';
 
 describe('InProcessTurnQueue', () => {
-  turnQueueContract((turns, debounceMs) =>
+  turnQueueContract((turns, debounceMs, concurrency) =>
     Promise.resolve(
       new InProcessTurnQueue(
         turns,
-        new AppConfig(validateEnv({ REPLY_DEBOUNCE_MS: String(debounceMs) })),
+        new AppConfig(
+          validateEnv({
+            REPLY_DEBOUNCE_MS: String(debounceMs),
+            TURN_CONCURRENCY: String(concurrency),
+          }),
+        ),
       ),
     ),
   );

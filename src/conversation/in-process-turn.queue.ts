@@ -13,15 +13,14 @@ interface Slot {
   correlationId?: string;
 }
 
-const MAX_CONCURRENT_TURNS = 16;
 const MAX_FAILURES = 5;
 const RETRY_BASE_MS = 1000;
 
 /**
  * Turns in this process: a debounce timer per conversation, never two turns
- * of one conversation at once, at most 16 turns at a time. A failed turn is
- * retried with backoff; after that the periodic sweep of pending work picks
- * it up again, so nothing stored is ever dropped.
+ * of one conversation at once, at most TURN_CONCURRENCY turns at a time. A
+ * failed turn is retried with backoff; after that the periodic sweep of
+ * pending work picks it up again, so nothing stored is ever dropped.
  */
 @Injectable()
 export class InProcessTurnQueue extends TurnQueue {
@@ -34,6 +33,7 @@ export class InProcessTurnQueue extends TurnQueue {
   private closed = false;
   private readonly debounceMs: number;
   private readonly maxWaitMs: number;
+  private readonly concurrency: number;
 
   constructor(
     private readonly turns: TurnService,
@@ -41,6 +41,7 @@ export class InProcessTurnQueue extends TurnQueue {
   ) {
     super();
     this.debounceMs = config.conversation.replyDebounceMs;
+    this.concurrency = config.turnConcurrency;
     // A customer who keeps typing still gets an answer within this bound.
     this.maxWaitMs = Math.max(this.debounceMs * 5, this.debounceMs + 2000);
   }
@@ -113,7 +114,7 @@ export class InProcessTurnQueue extends TurnQueue {
   private pump() {
     while (
       !this.closed &&
-      this.active < MAX_CONCURRENT_TURNS &&
+      this.active < this.concurrency &&
       this.ready.length > 0
     ) {
       const id = this.ready.shift()!;

@@ -6,6 +6,9 @@ export class RecordingTurns {
   readonly runs: Array<{ id: string; start: number; end: number }> = [];
   running = new Map<string, number>();
   overlaps = 0;
+  /** Most turns of any conversations running at the same time. */
+  mostAtOnce = 0;
+  private atOnce = 0;
   durationMs = 0;
   private failures = new Map<string, number>();
   private deferrals = new Map<string, number>();
@@ -26,6 +29,7 @@ export class RecordingTurns {
     const now = this.running.get(id) ?? 0;
     if (now > 0) this.overlaps += 1;
     this.running.set(id, now + 1);
+    this.mostAtOnce = Math.max(this.mostAtOnce, ++this.atOnce);
     const start = Date.now();
     try {
       await new Promise((r) => setTimeout(r, this.durationMs));
@@ -41,6 +45,7 @@ export class RecordingTurns {
       }
       return { status: 'replied' };
     } finally {
+      this.atOnce--;
       this.running.set(id, (this.running.get(id) ?? 1) - 1);
       this.runs.push({ id, start, end: Date.now() });
     }
@@ -61,12 +66,20 @@ async function until(check: () => boolean, timeoutMs = 15_000) {
   }
 }
 
+/** The TURN_CONCURRENCY the contract's queues are built with. */
+export const CONTRACT_CONCURRENCY = 3;
+
 /**
  * What every TurnQueue adapter guarantees. `create` builds a queue with a
- * debounce of `debounceMs` around the given turns.
+ * debounce of `debounceMs` around the given turns, running at most
+ * `concurrency` turns at once.
  */
 export function turnQueueContract(
-  create: (turns: TurnService, debounceMs: number) => Promise<TurnQueue>,
+  create: (
+    turns: TurnService,
+    debounceMs: number,
+    concurrency: number,
+  ) => Promise<TurnQueue>,
 ) {
   let turns: RecordingTurns;
   let queue: TurnQueue;
@@ -76,7 +89,7 @@ export function turnQueueContract(
 
   beforeEach(async () => {
     turns = new RecordingTurns();
-    queue = await create(turns.asService(), 150);
+    queue = await create(turns.asService(), 150, CONTRACT_CONCURRENCY);
   });
   afterEach(async () => {
     await queue.close();
@@ -90,6 +103,14 @@ export function turnQueueContract(
     expect(turns.runsOf(c)[0].start - scheduled).toBeGreaterThanOrEqual(140);
     await sleep(400);
     expect(turns.runsOf(c)).toHaveLength(1);
+  });
+
+  it('runs turns of different conversations side by side, never more than its concurrency', async () => {
+    turns.durationMs = 300;
+    const many = Array.from({ length: 8 }, id);
+    for (const c of many) await queue.schedule(c, { delayMs: 0 });
+    await until(() => many.every((c) => turns.runsOf(c).length === 1));
+    expect(turns.mostAtOnce).toBe(CONTRACT_CONCURRENCY);
   });
 
   it('turns a burst of schedules into one run', async () => {
