@@ -470,10 +470,7 @@ export class DrizzleConversationRepository extends ConversationRepository {
       await this.db.execute(sql`
       with target as (
         select id from ${messages}
-         where id in (${sql.join(
-           ids.map((id) => sql`${id}`),
-           sql`, `,
-         )}) and answered_at is null
+         where id = any(${sql.param(ids)}::bigint[]) and answered_at is null
            for update
       ), open as (
         select id from ${conversations}
@@ -835,8 +832,10 @@ export class DrizzleConversationRepository extends ConversationRepository {
       .set({ state: 'expired', stateReason: 'idle', stateChangedAt: now })
       .where(
         and(
+          // One statement text whatever the number of customers, so the
+          // embedded database prepares it once.
           customerWaIds
-            ? inArray(conversations.customerWaId, customerWaIds)
+            ? sql`${conversations.customerWaId} = any(${sql.param(customerWaIds)}::text[])`
             : undefined,
           eq(conversations.state, 'active'),
           lt(conversations.lastActivityAt, cutoff),
