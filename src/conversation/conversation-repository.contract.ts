@@ -334,8 +334,14 @@ export function conversationRepositoryContract(
       t0,
     );
     const since = new Date(Date.now() - MINUTE);
-    expect(await repo.recentTurnTimes('16505551234', since)).toHaveLength(2);
-    expect(await repo.recentTurnTimes('19999999999', since)).toHaveLength(0);
+    expect((await repo.loadTurn(id, 0, since))?.recentTurnTimes).toHaveLength(
+      2,
+    );
+    // Another customer's turns do not count.
+    const other = await repo.openConversation('19999999999', t0, TIMEOUT);
+    expect(
+      (await repo.loadTurn(other.id, 0, since))?.recentTurnTimes,
+    ).toHaveLength(0);
   });
 
   it('stores account errors from value.errors', async () => {
@@ -521,7 +527,29 @@ export function conversationRepositoryContract(
       TIMEOUT,
     );
 
+    // A stored error comes back as the object it is.
+    await connection.db.execute(
+      `update messages set error = '{"code": 131000, "title": "t", "message": "m", "details": null}' where text = 'q4'` as never,
+    );
+
     const turn = await repo.loadTurn(id, 3, new Date(Date.now() - MINUTE));
+    // The same messages, mapped the same, as the separate reads give them.
+    const unansweredNow = await repo.getUnanswered(id);
+    expect(turn?.unanswered).toEqual(unansweredNow);
+    expect(turn?.unsent).toEqual(await repo.getUnsent(id));
+    expect(turn?.history).toEqual(
+      await repo.getRecentMessages(
+        id,
+        3,
+        unansweredNow.map((m) => m.id),
+      ),
+    );
+    expect(turn?.unanswered[1].error).toEqual({
+      code: 131000,
+      title: 't',
+      message: 'm',
+      details: null,
+    });
     expect(turn?.conversation).toMatchObject({
       id,
       customerWaId: customer,

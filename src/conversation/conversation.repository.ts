@@ -123,9 +123,6 @@ export abstract class ConversationRepository {
   /** Handoffs whose auto-resume time has passed go back to the bot; returns their ids. */
   abstract resumeDueHandoffs(now: Date): Promise<string[]>;
 
-  /** When each turn that replied to this customer since `since` started, oldest first. */
-  abstract recentTurnTimes(customerWaId: string, since: Date): Promise<Date[]>;
-
   /**
    * Claims a pending outbound message for sending (status `sending`).
    * Resolves false when someone else claimed it first, so no message is

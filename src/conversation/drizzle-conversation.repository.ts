@@ -4,7 +4,6 @@ import {
   asc,
   desc,
   eq,
-  gte,
   inArray,
   isNull,
   lt,
@@ -399,6 +398,8 @@ export class DrizzleConversationRepository extends ConversationRepository {
         now,
       );
     }
+    // A reply that hands the conversation to a person (rare): a
+    // transaction, since the state change and its event go with it.
     return this.db
       .transaction(async (tx) => {
         const settled = await tx
@@ -412,16 +413,6 @@ export class DrizzleConversationRepository extends ConversationRepository {
           // Another turn got there first: undo and record nothing.
           throw new AlreadyAnswered();
         }
-        // Touches the conversation and locks it against a concurrent handoff.
-        const [current] = await tx
-          .update(conversations)
-          .set({ lastActivityAt: now })
-          .where(eq(conversations.id, conversationId))
-          .returning({ state: conversations.state });
-        if (!handoff && current?.state === 'handoff') {
-          // An operator took over while the reply was being written.
-          throw new AlreadyAnswered();
-        }
         // Recorded already claimed for sending: the caller sends them next.
         const rows = await this.insertOutbound(
           tx,
@@ -432,8 +423,8 @@ export class DrizzleConversationRepository extends ConversationRepository {
           Math.max(...answeredIds),
           'sending',
         );
-        if (handoff)
-          await this.applyStateChange(tx, conversationId, handoff, now);
+        // Also touches the conversation (and locks it).
+        await this.applyStateChange(tx, conversationId, handoff, now);
         return rows;
       })
       .catch((error: unknown) => {
@@ -710,29 +701,6 @@ export class DrizzleConversationRepository extends ConversationRepository {
       }
       return due.map((d) => d.id);
     });
-  }
-
-  async recentTurnTimes(customerWaId: string, since: Date): Promise<Date[]> {
-    // Through the customer's conversations (an index each way), so the cost
-    // does not grow with everyone else's traffic.
-    const customerConversations = this.db
-      .select({ id: conversations.id })
-      .from(conversations)
-      .where(eq(conversations.customerWaId, customerWaId));
-    const rows = await this.db
-      .select({ startedAt: sql<string>`min(${messages.createdAt})` })
-      .from(messages)
-      .where(
-        and(
-          inArray(messages.conversationId, customerConversations),
-          eq(messages.direction, 'outbound'),
-          inArray(messages.author, ['bot', 'fallback', 'notice']),
-          gte(messages.createdAt, since),
-        ),
-      )
-      .groupBy(messages.turnKey)
-      .orderBy(sql`min(${messages.createdAt})`);
-    return rows.map((r) => new Date(r.startedAt));
   }
 
   async claimForSending(messageId: number, now: Date): Promise<boolean> {

@@ -92,7 +92,7 @@ export class TurnService {
       return { status: 'paused' };
     }
 
-    const wait = this.floodWait(snapshot.recentTurnTimes, started);
+    const wait = this.floodWait(snapshot.recentTurnTimes, Date.now());
     if (wait > 0) {
       this.logger.log(
         { ...log, waitMs: wait },

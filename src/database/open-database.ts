@@ -52,6 +52,7 @@ class PgliteConnection extends DatabaseConnection {
   private readonly logger = new Logger('Database');
   private maintenance?: NodeJS.Timeout;
   private growthCheck?: NodeJS.Timeout;
+  private checkingGrowth = false;
 
   constructor(private readonly client: PgliteWorkerClient) {
     super();
@@ -94,7 +95,8 @@ class PgliteConnection extends DatabaseConnection {
    * sequential scan of messages per turn) that cost more with every message
    * stored, and prepared statements keep such a plan until the table is
    * analyzed again. So every table is analyzed at start and again whenever
-   * it has grown by a tenth.
+   * it has grown by a tenth (from a small sample: the database thread sets
+   * a low statistics target, so that an ANALYZE holds up webhooks briefly).
    */
   async startMaintenance(): Promise<void> {
     await this.analyzeGrown(true);
@@ -107,10 +109,15 @@ class PgliteConnection extends DatabaseConnection {
     }, MAINTENANCE_INTERVAL_MS);
     this.maintenance.unref();
     this.growthCheck = setInterval(() => {
-      this.analyzeGrown(false).catch((error: unknown) => {
-        if (this.client.closed) return;
-        this.logger.warn({ err: error }, 'checking table sizes failed');
-      });
+      // One check at a time: a busy database may still be on the last one.
+      if (this.checkingGrowth) return;
+      this.checkingGrowth = true;
+      this.analyzeGrown(false)
+        .catch((error: unknown) => {
+          if (this.client.closed) return;
+          this.logger.warn({ err: error }, 'checking table sizes failed');
+        })
+        .finally(() => (this.checkingGrowth = false));
     }, GROWTH_CHECK_INTERVAL_MS);
     this.growthCheck.unref();
   }
