@@ -11,13 +11,12 @@
  * DATABASE_URL is set. Run alone with
  *   PORT=3100 DATA_DIR=/tmp/ref node -r ts-node/register/transpile-only bench/reference-receiver.ts
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
-import { APP_SECRET } from './lib/webhook';
+import { APP_SECRET, validSignature } from './lib/webhook';
 
 const BODY_LIMIT = 3 * 1024 * 1024;
 const MAX_BATCH = 256;
@@ -107,21 +106,6 @@ class Batcher {
   }
 }
 
-function validSignature(
-  raw: Buffer,
-  header: string | string[] | undefined,
-): boolean {
-  if (
-    typeof header !== 'string' ||
-    !header.startsWith('sha256=') ||
-    header.length !== 71
-  )
-    return false;
-  const given = Buffer.from(header.slice(7), 'hex');
-  const expected = createHmac('sha256', secret).update(raw).digest();
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
 /** Every message of every change of every entry. */
 function messagesOf(payload: unknown): Row[] {
   const rows: Row[] = [];
@@ -187,7 +171,7 @@ async function main() {
     });
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
-      if (!validSignature(raw, req.headers['x-hub-signature-256']))
+      if (!validSignature(raw, req.headers['x-hub-signature-256'], secret))
         return answer(res, 401, '{"error":"bad signature"}');
       let payload: unknown;
       try {

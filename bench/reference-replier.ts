@@ -27,7 +27,6 @@
  *   PORT=3200 OPENAI_BASE_URL=http://127.0.0.1:4000/v1 WHATSAPP_API_BASE_URL=http://127.0.0.1:4001 \
  *     node -r ts-node/register/transpile-only bench/reference-replier.ts
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import OpenAI from 'openai';
 import {
@@ -35,6 +34,7 @@ import {
   API_VERSION,
   APP_SECRET,
   PHONE_NUMBER_ID,
+  validSignature,
 } from './lib/webhook';
 
 const BODY_LIMIT = 3 * 1024 * 1024;
@@ -115,21 +115,6 @@ const seen = new Set<string>();
 const queue: Turn[] = [];
 let queueHead = 0;
 let idle: (() => void) | null = null;
-
-function validSignature(
-  raw: Buffer,
-  header: string | string[] | undefined,
-): boolean {
-  if (
-    typeof header !== 'string' ||
-    !header.startsWith('sha256=') ||
-    header.length !== 71
-  )
-    return false;
-  const given = Buffer.from(header.slice(7), 'hex');
-  const expected = createHmac('sha256', secret).update(raw).digest();
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
 
 /** The text messages of every change of every entry. */
 function textMessagesOf(payload: unknown): Turn[] {
@@ -318,7 +303,7 @@ const server = createServer((req, res) => {
   });
   req.on('end', () => {
     const raw = Buffer.concat(chunks);
-    if (!validSignature(raw, req.headers['x-hub-signature-256'])) {
+    if (!validSignature(raw, req.headers['x-hub-signature-256'], secret)) {
       stats.rejected++;
       return answer(res, 401, '{"error":"bad signature"}');
     }

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Shared by the app under test, the fakes and the load generator. */
 export const APP_SECRET = 'bench-app-secret-0123456789abcdef';
@@ -42,4 +42,21 @@ export function wamidFor(tag: string, n: number): string {
 /** Digits only, 7–15 of them, as wa_ids are. */
 export function waIdFor(prefix: string, n: number, width = 8): string {
   return `${prefix}${String(n).padStart(width, '0')}`;
+}
+
+/** Checks X-Hub-Signature-256 over the raw body in constant time, as the app does. */
+export function validSignature(
+  raw: Buffer,
+  header: string | string[] | undefined,
+  secret: string,
+): boolean {
+  if (
+    typeof header !== 'string' ||
+    !header.startsWith('sha256=') ||
+    header.length !== 71
+  )
+    return false;
+  const given = Buffer.from(header.slice(7), 'hex');
+  const expected = createHmac('sha256', secret).update(raw).digest();
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
