@@ -76,64 +76,70 @@ describe('recordReply on the PostgreSQL server, while another transaction holds 
     throw new Error('the reply never waited on the lock');
   };
 
-  it('records nothing, and settles nothing, when the other transaction answers one of its messages', async () => {
-    const { id, ids } = await ingest(2);
+  /**
+   * Records a one-message bot reply to `ids` while the other connection
+   * holds the rows `statement` changed, then ends that transaction with
+   * `end` and returns what the reply recorded.
+   */
+  const replyWhileHeld = async (
+    { id, ids }: { id: string; ids: number[] },
+    statement: string,
+    params: unknown[],
+    end: 'commit' | 'rollback',
+  ) => {
     await other.query('begin');
-    await other.query('update messages set answered_at = now() where id = $1', [
-      ids[0],
-    ]);
+    await other.query(statement, params);
     const reply = repo.recordReply(
       id,
       ids,
-      'turn-late',
-      [{ author: 'bot', text: 'late' }],
+      'turn-raced',
+      [{ author: 'bot', text: 'raced' }],
       new Date(),
     );
     await blocked();
-    await other.query('commit');
-    expect(await reply).toBeNull();
-    expect((await repo.getUnanswered(id)).map((m) => m.id)).toEqual([ids[1]]);
-    expect(await repo.getUnsent(id)).toEqual([]);
+    await other.query(end);
+    return reply;
+  };
+
+  it('records nothing, and settles nothing, when the other transaction answers one of its messages', async () => {
+    const turn = await ingest(2);
+    const recorded = await replyWhileHeld(
+      turn,
+      'update messages set answered_at = now() where id = $1',
+      [turn.ids[0]],
+      'commit',
+    );
+    expect(recorded).toBeNull();
+    expect((await repo.getUnanswered(turn.id)).map((m) => m.id)).toEqual([
+      turn.ids[1],
+    ]);
+    expect(await repo.getUnsent(turn.id)).toEqual([]);
   });
 
   it('records no bot reply when an operator takes the conversation over meanwhile', async () => {
-    const { id, ids } = await ingest(1);
-    await other.query('begin');
-    await other.query(
+    const turn = await ingest(1);
+    const recorded = await replyWhileHeld(
+      turn,
       `update conversations set state = 'handoff' where id = $1`,
-      [id],
+      [turn.id],
+      'commit',
     );
-    const reply = repo.recordReply(
-      id,
-      ids,
-      'turn-late',
-      [{ author: 'bot', text: 'late' }],
-      new Date(),
+    expect(recorded).toBeNull();
+    expect((await repo.getUnanswered(turn.id)).map((m) => m.id)).toEqual(
+      turn.ids,
     );
-    await blocked();
-    await other.query('commit');
-    expect(await reply).toBeNull();
-    expect((await repo.getUnanswered(id)).map((m) => m.id)).toEqual(ids);
-    expect(await repo.getUnsent(id)).toEqual([]);
+    expect(await repo.getUnsent(turn.id)).toEqual([]);
   });
 
   it('records the reply once the other transaction lets go without a change', async () => {
-    const { id, ids } = await ingest(1);
-    await other.query('begin');
-    await other.query(
+    const turn = await ingest(1);
+    const recorded = await replyWhileHeld(
+      turn,
       'update conversations set customer_name = customer_name where id = $1',
-      [id],
+      [turn.id],
+      'rollback',
     );
-    const reply = repo.recordReply(
-      id,
-      ids,
-      'turn-on-time',
-      [{ author: 'bot', text: 'on time' }],
-      new Date(),
-    );
-    await blocked();
-    await other.query('rollback');
-    expect((await reply)?.map((m) => m.text)).toEqual(['on time']);
-    expect(await repo.getUnanswered(id)).toEqual([]);
+    expect(recorded?.map((m) => m.text)).toEqual(['raced']);
+    expect(await repo.getUnanswered(turn.id)).toEqual([]);
   });
 });
