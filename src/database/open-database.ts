@@ -170,7 +170,25 @@ class PostgresConnection extends DatabaseConnection {
 
   constructor(private readonly pool: Pool) {
     super();
-    this.db = drizzlePg({ client: pool, schema }) as unknown as Db;
+    const db = drizzlePg({ client: pool, schema });
+    // Drizzle's transaction on a pool sends BEGIN before its try block and
+    // hands the client back as healthy whatever happened: a connection
+    // dropped at BEGIN leaks its client, and after a few such drops every
+    // query waits for a free client until it times out. Here the client of
+    // a transaction that failed in any way is discarded, never reused.
+    db.transaction = async (work, config) => {
+      const client = await pool.connect();
+      let failure: Error | undefined;
+      try {
+        return await drizzlePg({ client, schema }).transaction(work, config);
+      } catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
+        throw error;
+      } finally {
+        client.release(failure);
+      }
+    };
+    this.db = db as unknown as Db;
   }
 
   atomically(
