@@ -124,6 +124,31 @@ describe('PgliteWorkerClient (PGlite on a worker thread)', () => {
     expect(rows).toEqual([{ id: 2 }]);
   });
 
+  it('reports a statement that does not parse, and keeps answering', async () => {
+    await expect(client.query('selec 1')).rejects.toMatchObject({
+      code: '42601',
+    });
+    await expect(client.query('select 2 as two')).resolves.toMatchObject({
+      rows: [{ two: 2 }],
+    });
+  });
+
+  it('rolls back a transaction whose statement failed, and the statements it prepared still work after', async () => {
+    const fresh = 'insert into probe values ($1::int, $2::text)';
+    await expect(
+      client.transaction(async (tx) => {
+        // First use of this text: prepared inside the transaction.
+        await tx.query(fresh, [50, 'rolled back']);
+        await tx.query('insert into probe values (50, $1)', ['duplicate']);
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    await client.query(fresh, [51, 'after']);
+    const { rows } = await client.query<{ id: number }>(
+      'select id from probe where id in (50, 51) order by id',
+    );
+    expect(rows).toEqual([{ id: 51 }]);
+  });
+
   it('runs a script as one transaction: a failing statement undoes the ones before it', async () => {
     const [inserted, counted] = await client.script([
       { sql: 'insert into probe values (10, $1) returning id', params: ['a'] },
