@@ -98,22 +98,23 @@ async function prepare(db: PGlite, text: string): Promise<Prepared> {
  * changes. The caller holds PGlite's query lock, and, outside a transaction,
  * its transaction lock too, as `query` would.
  */
-async function runPrepared(
-  db: PGlite,
-  text: string,
-  params: unknown[] = [],
-  rowMode?: 'array' | 'object',
-) {
+/** The prepared statement of this text, prepared now if it is not yet. */
+async function preparedFor(db: PGlite, text: string): Promise<Prepared> {
   if (db.closed) throw new Error('PGlite is closed');
-  let statement = prepared.get(text);
-  if (statement) {
-    // Most recently used last.
-    prepared.delete(text);
-    prepared.set(text, statement);
-  } else {
-    statement = await prepare(db, text);
-  }
-  const { paramTypes } = statement;
+  const statement = prepared.get(text);
+  if (!statement) return prepare(db, text);
+  // Most recently used last.
+  prepared.delete(text);
+  prepared.set(text, statement);
+  return statement;
+}
+
+/** Bind, describe and execute messages that run a prepared statement once. */
+function runMessages(
+  db: PGlite,
+  { name, paramTypes }: Prepared,
+  params: unknown[] = [],
+): Uint8Array[] {
   // Parameters are serialized by their type, as PGlite's `query` does.
   const values = params.map((value, n) => {
     if (value === null || value === undefined) return null;
@@ -123,15 +124,54 @@ async function runPrepared(
       ? JSON.stringify(value)
       : String(value as string | number | boolean | bigint);
   });
-  const messages = await exchange(db, [
-    serialize.bind({ statement: statement.name, values: values as string[] }),
+  return [
+    serialize.bind({ statement: name, values: values as string[] }),
     serialize.describe({ type: 'P' }),
     serialize.execute({}),
-  ]);
+  ];
+}
+
+async function runPrepared(
+  db: PGlite,
+  text: string,
+  params: unknown[] = [],
+  rowMode?: 'array' | 'object',
+) {
+  const statement = await preparedFor(db, text);
+  const messages = await exchange(db, runMessages(db, statement, params));
   return parse.parseResults(messages, db.parsers, {
     rowMode,
     parsers: PARSERS,
   })[0];
+}
+
+/**
+ * Statements that must succeed or fail together, in one exchange: outside
+ * a BEGIN, Postgres runs everything up to a Sync as one implicit
+ * transaction, committed at the Sync, or rolled back whole if a statement
+ * fails. No BEGIN and COMMIT of their own, and no hop between statements.
+ */
+function runScript(
+  db: PGlite,
+  statements: Array<{ sql: string; params: unknown[] }>,
+): Promise<unknown[][]> {
+  return db._runExclusiveTransaction(() =>
+    db._runExclusiveQuery(async () => {
+      const parts: Uint8Array[] = [];
+      for (const statement of statements) {
+        const prepared = await preparedFor(db, statement.sql);
+        parts.push(...runMessages(db, prepared, statement.params));
+      }
+      const messages = await exchange(db, parts);
+      await db.syncToFs();
+      return parse
+        .parseResults(messages, db.parsers, {
+          rowMode: 'object',
+          parsers: PARSERS,
+        })
+        .map((result) => result.rows);
+    }),
+  );
 }
 
 /** A statement of an open transaction, which holds the transaction lock. */
@@ -232,19 +272,7 @@ async function handle(db: PGlite, request: WorkerRequest): Promise<unknown> {
     }
     case 'script':
       // A whole transaction in one message: no round trip between statements.
-      return db.transaction(async () => {
-        const results: unknown[][] = [];
-        for (const statement of request.statements) {
-          const result = await queryInTransaction(
-            db,
-            statement.sql,
-            statement.params,
-            'object',
-          );
-          results.push(result.rows);
-        }
-        return results;
-      });
+      return runScript(db, request.statements);
     case 'begin':
       return begin(db);
     case 'end':
