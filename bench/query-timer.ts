@@ -49,10 +49,29 @@ function sqlOf(message: Uint8Array): { sql: string; call: boolean } | null {
     return { sql, call: !name };
   }
   if (kind === 0x42) {
-    const [, at] = cstring(message, 5); // portal
-    const [name] = cstring(message, at);
-    const sql = statements.get(name);
-    return sql === undefined ? null : { sql, call: true };
+    // Several statements can share one exchange (the app's atomic scripts):
+    // every Bind in the buffer names one, and they are timed together.
+    const texts: string[] = [];
+    const view = new DataView(
+      message.buffer,
+      message.byteOffset,
+      message.byteLength,
+    );
+    for (let at = 0; at + 5 <= message.length;) {
+      const length = view.getUint32(at + 1);
+      if (message[at] === 0x42) {
+        const [, next] = cstring(message, at + 5); // portal
+        const sql = statements.get(cstring(message, next)[0]);
+        if (sql !== undefined) texts.push(sql);
+      }
+      at += 1 + length;
+    }
+    if (texts.length === 0) return null;
+    const sql =
+      texts.length === 1
+        ? texts[0]
+        : `[one exchange] ${texts.map((t) => normalise(t).slice(0, 60)).join(' + ')}`;
+    return { sql, call: true };
   }
   return null;
 }
