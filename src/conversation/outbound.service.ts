@@ -37,29 +37,22 @@ export class OutboundService {
   /** Sends whatever the conversation has recorded and no one is sending. */
   async sendUnsent(conversation: Conversation): Promise<DeliveryReport> {
     const unsent = await this.repository.getUnsent(conversation.id);
-    return this.sendPending(
+    return this.send(
       conversation,
       unsent.filter((m) => m.status === 'pending'),
     );
   }
 
   /**
-   * Sends these `pending` messages, each claimed first: one that someone
-   * else claimed meanwhile is skipped.
+   * Sends these messages in order. A `pending` one is claimed first and
+   * skipped if someone else claimed it meanwhile; a `sending` one is this
+   * caller's own claim (a reply recorded already claimed) and goes out.
    */
-  sendPending(
+  send(
     conversation: Conversation,
-    pending: Message[],
+    messages: Message[],
   ): Promise<DeliveryReport> {
-    return this.deliver(conversation, pending);
-  }
-
-  /** Sends messages this caller recorded already claimed (`sending`). */
-  sendClaimed(
-    conversation: Conversation,
-    claimed: Message[],
-  ): Promise<DeliveryReport> {
-    return this.deliver(conversation, claimed);
+    return this.deliver(conversation, messages);
   }
 
   private async deliver(

@@ -82,7 +82,7 @@ export class TurnService {
     // since sending changed what the context and the flood count hold.
     const pending = snapshot.unsent.filter((m) => m.status === 'pending');
     if (pending.length > 0) {
-      await this.outbound.sendPending(conversation, pending);
+      await this.outbound.send(conversation, pending);
       snapshot = await this.load(conversationId);
       if (!snapshot) return { status: 'missing' };
     }
@@ -119,7 +119,7 @@ export class TurnService {
       this.metrics.turns.inc({ outcome: 'raced' });
       return { status: 'raced' };
     }
-    const report = await this.outbound.sendClaimed(conversation, recorded);
+    const report = await this.outbound.send(conversation, recorded);
     this.metrics.turns.inc({
       outcome: handoff ? 'handoff' : (drafts[0]?.author ?? 'none'),
     });
