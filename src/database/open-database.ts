@@ -53,6 +53,8 @@ class PgliteConnection extends DatabaseConnection {
   private maintenance?: NodeJS.Timeout;
   private growthCheck?: NodeJS.Timeout;
   private checkingGrowth = false;
+  /** Size of each app table, in bytes, when it was last analyzed. */
+  private readonly analyzedAt = new Map<string, number>();
 
   constructor(private readonly client: PgliteWorkerClient) {
     super();
@@ -130,9 +132,6 @@ class PgliteConnection extends DatabaseConnection {
         this.logger.warn({ err: error }, `${statement} failed`);
       });
   }
-
-  /** Size of each app table, in bytes, when it was last analyzed. */
-  private readonly analyzedAt = new Map<string, number>();
 
   private async analyzeGrown(all: boolean): Promise<void> {
     const { rows } = await this.gate.run(() =>
