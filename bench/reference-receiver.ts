@@ -12,13 +12,12 @@
  *   PORT=3100 DATA_DIR=/tmp/ref node -r ts-node/register/transpile-only bench/reference-receiver.ts
  */
 import { mkdirSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
-import { APP_SECRET, validSignature } from './lib/webhook';
+import { answer, APP_SECRET, readSignedWebhook } from './lib/webhook';
 
-const BODY_LIMIT = 3 * 1024 * 1024;
 const MAX_BATCH = 256;
 const secret = process.env.WHATSAPP_APP_SECRET ?? APP_SECRET;
 
@@ -143,14 +142,6 @@ function messagesOf(payload: unknown): Row[] {
   return rows;
 }
 
-function answer(res: ServerResponse, status: number, body: string) {
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
-}
-
 async function main() {
   const batcher = new Batcher(await openStore());
   const server = createServer((req, res) => {
@@ -158,27 +149,7 @@ async function main() {
       return answer(res, 200, '{"status":"ok"}');
     if (req.method !== 'POST' || req.url !== '/webhook')
       return answer(res, 404, '{"error":"not found"}');
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > BODY_LIMIT) {
-        answer(res, 413, '{"error":"too large"}');
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      if (!validSignature(raw, req.headers['x-hub-signature-256'], secret))
-        return answer(res, 401, '{"error":"bad signature"}');
-      let payload: unknown;
-      try {
-        payload = JSON.parse(raw.toString('utf8'));
-      } catch {
-        return answer(res, 400, '{"error":"not JSON"}');
-      }
+    readSignedWebhook(req, res, secret, (payload) => {
       const rows = messagesOf(payload);
       if (rows.length === 0) return answer(res, 200, '{"success":true}');
       batcher.submit(rows).then(

@@ -27,17 +27,17 @@
  *   PORT=3200 OPENAI_BASE_URL=http://127.0.0.1:4000/v1 WHATSAPP_API_BASE_URL=http://127.0.0.1:4001 \
  *     node -r ts-node/register/transpile-only bench/reference-replier.ts
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import OpenAI from 'openai';
 import {
   ACCESS_TOKEN,
   API_VERSION,
   APP_SECRET,
   PHONE_NUMBER_ID,
-  validSignature,
+  answer,
+  readSignedWebhook,
 } from './lib/webhook';
 
-const BODY_LIMIT = 3 * 1024 * 1024;
 /** WhatsApp's limit on a text body (UTF-16 code units). */
 const MAX_TEXT = 4096;
 const SEEN_LIMIT = 100_000;
@@ -275,14 +275,6 @@ function enqueue(turns: Turn[]) {
   pump();
 }
 
-function answer(res: ServerResponse, status: number, body: string) {
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
-}
-
 const server = createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/health')
     return answer(res, 200, '{"status":"ok"}');
@@ -290,34 +282,17 @@ const server = createServer((req, res) => {
     return answer(res, 200, JSON.stringify({ ...stats, concurrency }));
   if (req.method !== 'POST' || req.url !== '/webhook')
     return answer(res, 404, '{"error":"not found"}');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > BODY_LIMIT) {
-      answer(res, 413, '{"error":"too large"}');
-      req.destroy();
-      return;
-    }
-    chunks.push(chunk);
-  });
-  req.on('end', () => {
-    const raw = Buffer.concat(chunks);
-    if (!validSignature(raw, req.headers['x-hub-signature-256'], secret)) {
-      stats.rejected++;
-      return answer(res, 401, '{"error":"bad signature"}');
-    }
-    let payload: unknown;
-    try {
-      payload = JSON.parse(raw.toString('utf8'));
-    } catch {
-      stats.rejected++;
-      return answer(res, 400, '{"error":"not JSON"}');
-    }
-    stats.webhooks++;
-    answer(res, 200, '{"success":true}');
-    enqueue(textMessagesOf(payload));
-  });
+  readSignedWebhook(
+    req,
+    res,
+    secret,
+    (payload) => {
+      stats.webhooks++;
+      answer(res, 200, '{"success":true}');
+      enqueue(textMessagesOf(payload));
+    },
+    () => stats.rejected++,
+  );
 });
 server.keepAliveTimeout = 60_000;
 server.listen(Number(env.PORT ?? 3200), '127.0.0.1');

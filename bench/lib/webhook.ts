@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Shared by the app under test, the fakes and the load generator. */
 export const APP_SECRET = 'bench-app-secret-0123456789abcdef';
@@ -59,4 +60,56 @@ export function validSignature(
   const given = Buffer.from(header.slice(7), 'hex');
   const expected = createHmac('sha256', secret).update(raw).digest();
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Meta sends webhook bodies of up to 3 MB. */
+const BODY_LIMIT = 3 * 1024 * 1024;
+
+/** Answers with a JSON body and its length. */
+export function answer(res: ServerResponse, status: number, body: string) {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/**
+ * Reads a webhook body for the reference servers: 413 above the limit, 401
+ * for a bad signature, 400 for a body that is not JSON (`onRejected` is told
+ * of the last two); a verified payload goes to `onPayload`, which answers.
+ */
+export function readSignedWebhook(
+  req: IncomingMessage,
+  res: ServerResponse,
+  secret: string,
+  onPayload: (payload: unknown) => void,
+  onRejected: () => void = () => undefined,
+) {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > BODY_LIMIT) {
+      answer(res, 413, '{"error":"too large"}');
+      req.destroy();
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => {
+    const raw = Buffer.concat(chunks);
+    if (!validSignature(raw, req.headers['x-hub-signature-256'], secret)) {
+      onRejected();
+      return answer(res, 401, '{"error":"bad signature"}');
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(raw.toString('utf8'));
+    } catch {
+      onRejected();
+      return answer(res, 400, '{"error":"not JSON"}');
+    }
+    onPayload(payload);
+  });
 }
