@@ -66,6 +66,20 @@ describe('PgliteWorkerClient (PGlite on a worker thread)', () => {
     }
   });
 
+  it('plans a prepared statement once instead of again for each execution', async () => {
+    const text =
+      'select note from probe where id = any($1::int[]) and note <> $2';
+    for (let n = 0; n < 8; n++) await client.query(text, [[n], 'none']);
+    const { rows } = await client.query<{ generic: number; custom: number }>(
+      `select generic_plans::int as generic, custom_plans::int as custom
+         from pg_prepared_statements where statement = $1`,
+      [text],
+    );
+    // PostgreSQL's default would plan the first five executions (at least)
+    // for their parameters.
+    expect(rows).toEqual([{ generic: 8, custom: 0 }]);
+  });
+
   it('keeps answering after a failed statement, and past the number of statements it keeps prepared', async () => {
     await expect(client.query('select 1 / $1::int', [0])).rejects.toMatchObject(
       {
