@@ -671,6 +671,169 @@ export function conversationRepositoryContract(
     expect((await repo.getConversation(id))?.lastActivityAt).toEqual(at(1000));
   });
 
+  /** Runs `work` and counts the statements it sent through the Drizzle handle. */
+  async function statementsOf<T>(work: () => Promise<T>) {
+    const execute = jest.spyOn(connection.db, 'execute');
+    try {
+      const result = await work();
+      return { result, statements: execute.mock.calls.length };
+    } finally {
+      execute.mockRestore();
+    }
+  }
+
+  /** One conversation per customer, each with one unanswered message. */
+  async function conversationsOf(...customers: string[]) {
+    const ids: string[] = [];
+    const unanswered: number[][] = [];
+    for (const customer of customers) {
+      const {
+        conversationsToAnswer: [id],
+      } = await repo.ingest(
+        batch({ messages: [inbound({ customerWaId: customer })] }),
+        t0,
+        TIMEOUT,
+      );
+      ids.push(id);
+      unanswered.push((await repo.getUnanswered(id)).map((m) => m.id));
+    }
+    return { ids, unanswered };
+  }
+
+  it('reads the turns of several conversations at once in one statement, each its own', async () => {
+    const { ids } = await conversationsOf('4911', '4912');
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const { result, statements } = await statementsOf(() =>
+      Promise.all([
+        repo.loadTurn(ids[0], 3, t0),
+        repo.loadTurn(missing, 3, t0),
+        repo.loadTurn(ids[1], 0, t0),
+        repo.loadTurn(ids[0], 3, t0),
+      ]),
+    );
+    expect(statements).toBe(1);
+    const [a, none, b, again] = result;
+    expect(none).toBeNull();
+    expect(a?.conversation.customerWaId).toBe('4911');
+    expect(a?.unanswered).toEqual(await repo.getUnanswered(ids[0]));
+    expect(again).toEqual(a);
+    expect(b?.conversation.customerWaId).toBe('4912');
+    expect(b?.unanswered).toEqual(await repo.getUnanswered(ids[1]));
+  });
+
+  it('records the replies of turns running at once in one statement, each with its own chunks', async () => {
+    const { ids, unanswered } = await conversationsOf('4921', '4922', '4923');
+    // The third conversation's message is answered before its turn records.
+    await repo.recordReply(
+      ids[2],
+      unanswered[2],
+      'earlier',
+      [{ author: 'bot', text: 'earlier' }],
+      t0,
+    );
+    const { result, statements } = await statementsOf(() =>
+      Promise.all([
+        repo.recordReply(
+          ids[0],
+          unanswered[0],
+          'turn-a',
+          [
+            { author: 'bot', text: 'a0' },
+            { author: 'bot', text: 'a1' },
+          ],
+          at(1000),
+        ),
+        repo.recordReply(
+          ids[1],
+          unanswered[1],
+          'turn-b',
+          [{ author: 'fallback', text: 'b0' }],
+          at(2000),
+        ),
+        repo.recordReply(
+          ids[2],
+          unanswered[2],
+          'late',
+          [{ author: 'bot', text: 'too late' }],
+          at(3000),
+        ),
+      ]),
+    );
+    expect(statements).toBe(1);
+    const [a, b, late] = result;
+    expect(
+      a?.map((m) => [m.conversationId, m.text, m.chunkIndex, m.turnKey]),
+    ).toEqual([
+      [ids[0], 'a0', 0, 'turn-a'],
+      [ids[0], 'a1', 1, 'turn-a'],
+    ]);
+    expect(b?.map((m) => [m.conversationId, m.text, m.author])).toEqual([
+      [ids[1], 'b0', 'fallback'],
+    ]);
+    expect(b?.[0]).toMatchObject({ replyToId: unanswered[1][0] });
+    expect(late).toBeNull();
+    expect(await repo.getUnanswered(ids[0])).toEqual([]);
+    expect(await repo.getUnanswered(ids[1])).toEqual([]);
+    expect((await repo.getUnsent(ids[2])).map((m) => m.text)).toEqual([
+      'earlier',
+    ]);
+    // Each conversation got its own turn's time.
+    expect((await repo.getConversation(ids[0]))?.lastActivityAt).toEqual(
+      at(1000),
+    );
+    expect((await repo.getConversation(ids[1]))?.lastActivityAt).toEqual(
+      at(2000),
+    );
+    expect((await repo.getConversation(ids[2]))?.lastActivityAt).toEqual(t0);
+  });
+
+  it('marks the sends of turns running at once in one statement, and fails only a send whose wamid is taken', async () => {
+    const { ids, unanswered } = await conversationsOf('4931', '4932', '4933');
+    const replies = await Promise.all(
+      ids.map((id, n) =>
+        repo.recordReply(
+          id,
+          unanswered[n],
+          `turn-${n}`,
+          [{ author: 'bot', text: `r${n}` }],
+          t0,
+        ),
+      ),
+    );
+    const [r0, r1, r2] = replies.map((r) => r![0]);
+    await repo.ingest(
+      batch({ statuses: [status('wamid.early-1', 'read')] }),
+      t0,
+      TIMEOUT,
+    );
+    const { result, statements } = await statementsOf(() =>
+      Promise.allSettled([
+        repo.markSent(r0.id, 'wamid.sent-0', at(1000)),
+        repo.markSent(r1.id, 'wamid.early-1', at(2000)),
+        repo.markSent(r2.id, 'wamid.sent-0', at(3000)),
+      ]),
+    );
+    expect(result.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+    ]);
+    // One statement for the three, then each again on its own, since one of
+    // them failed.
+    expect(statements).toBe(4);
+    const [m0] = await repo.getRecentMessages(ids[0], 1);
+    expect(m0).toMatchObject({ wamid: 'wamid.sent-0', status: 'sent' });
+    expect(m0.acceptedAt).toEqual(at(1000));
+    const [m1] = await repo.getRecentMessages(ids[1], 1);
+    expect(m1).toMatchObject({ wamid: 'wamid.early-1', status: 'read' });
+    expect((await repo.getUnsent(ids[2])).map((m) => m.status)).toEqual([
+      'sending',
+    ]);
+    expect((await repo.getConversation(ids[1]))?.lastActivityAt).toEqual(
+      at(2000),
+    );
+  });
+
   it('lets only one of two concurrent turns record a reply to the same messages', async () => {
     for (let round = 0; round < 5; round++) {
       const {

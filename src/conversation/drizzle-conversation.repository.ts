@@ -33,6 +33,7 @@ import {
   StoredError,
   TurnSnapshot,
 } from './conversation.types';
+import { GroupCommitter } from './group-committer';
 import { KNOWN_STATUSES, nextStatus, settleStatus } from './message-status';
 import {
   conversationFromJson,
@@ -52,10 +53,60 @@ const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
+/**
+ * Most turns whose reads (or replies, or sends) share one statement. Turns
+ * running at once each wait for a statement of their own otherwise: on
+ * PGlite, one thread runs them all, and each costs far more than a row.
+ */
+const TURN_BATCH = 64;
+
+interface TurnRead {
+  conversationId: string;
+  historyLimit: number;
+  turnsSince: Date;
+}
+
+interface PlainReply {
+  conversationId: string;
+  answeredIds: number[];
+  turnKey: string;
+  drafts: OutboundDraft[];
+  now: Date;
+}
+
+interface SentMark {
+  messageId: number;
+  wamid: string;
+  now: Date;
+}
+
 /** Drizzle adapter: the same code on PGlite and on a PostgreSQL server. */
 @Injectable()
 export class DrizzleConversationRepository extends ConversationRepository {
   private readonly db: Db;
+  // Concurrent turns share their statements; each is atomic, so a batch
+  // that fails is retried turn by turn.
+  private readonly turnReads = new GroupCommitter<
+    TurnRead,
+    TurnSnapshot | null
+  >((reads) => this.loadTurns(reads), TURN_BATCH, 2);
+  private readonly plainReplies = new GroupCommitter<
+    PlainReply,
+    Message[] | null
+  >(
+    (replies) => this.recordPlainReplies(replies),
+    TURN_BATCH,
+    2,
+    // Two turns of one conversation in one statement would both pass its
+    // check: the second waits for a statement of its own.
+    (r) => [r.conversationId, ...r.answeredIds.map(String)],
+  );
+  private readonly sentMarks = new GroupCommitter<SentMark, void>(
+    (marks) => this.markSentAll(marks),
+    TURN_BATCH,
+    2,
+    (m) => [String(m.messageId)],
+  );
 
   constructor(private readonly connection: DatabaseConnection) {
     super();
@@ -259,15 +310,30 @@ export class DrizzleConversationRepository extends ConversationRepository {
     );
   }
 
-  async loadTurn(
+  loadTurn(
     conversationId: string,
     historyLimit: number,
     turnsSince: Date,
   ): Promise<TurnSnapshot | null> {
-    // One statement instead of five: on PGlite every statement costs its
-    // own parse, plan and thread hop, and a turn runs per reply. Each list
-    // is answered by the index its own query used.
-    const [row] = rowsOf<{
+    return this.turnReads.submit({ conversationId, historyLimit, turnsSince });
+  }
+
+  private async loadTurns(
+    reads: TurnRead[],
+  ): Promise<Array<TurnSnapshot | null>> {
+    // One statement for all these turns, instead of five per turn: on PGlite
+    // every statement costs its own thread hop and run. Each list is
+    // answered by the index its own query used; `any` keeps the
+    // conversations an index lookup however many are stored.
+    const input = reads.map((r, n) => ({
+      n,
+      id: r.conversationId,
+      history: Math.max(0, r.historyLimit),
+      since: r.turnsSince.toISOString(),
+    }));
+    const ids = [...new Set(reads.map((r) => r.conversationId))];
+    const rows = rowsOf<{
+      n: number;
       turn: {
         conversation: Json<Conversation>;
         unsent: Json<Message>[];
@@ -277,7 +343,7 @@ export class DrizzleConversationRepository extends ConversationRepository {
       };
     }>(
       await this.db.execute(sql`
-      select json_build_object(
+      select i.n, json_build_object(
         'conversation', json_build_object(
           'id', c.id, 'customerWaId', c.customer_wa_id,
           'customerName', c.customer_name, 'state', c.state,
@@ -301,7 +367,7 @@ export class DrizzleConversationRepository extends ConversationRepository {
                      and m.status <> 'failed'
                      and not (m.direction = 'inbound' and m.answered_at is null)
                    order by m.created_at desc, m.id desc
-                   limit ${Math.max(0, historyLimit)}) x),
+                   limit i.history) x),
         'turnTimes', (
           select coalesce(json_agg(t.started order by t.started), '[]')
             from (select min(m.created_at) as started from ${messages} m
@@ -310,21 +376,27 @@ export class DrizzleConversationRepository extends ConversationRepository {
                             where customer_wa_id = c.customer_wa_id)
                      and m.direction = 'outbound'
                      and m.author in (${TURN_AUTHORS})
-                     and m.created_at >= ${turnsSince}
+                     and m.created_at >= i.since
                    group by m.turn_key) t)
       ) as turn
         from ${conversations} c
-       where c.id = ${conversationId}`),
+        join jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
+             as i(n int, id uuid, history int, since timestamptz)
+          on i.id = c.id
+       where c.id = any(${sql.param(ids)}::uuid[])`),
     );
-    if (!row) return null;
-    const { turn } = row;
-    return {
-      conversation: conversationFromJson(turn.conversation),
-      unsent: turn.unsent.map(messageFromJson),
-      unanswered: turn.unanswered.map(messageFromJson),
-      history: turn.history.map(messageFromJson),
-      recentTurnTimes: turn.turnTimes.map((t) => new Date(t)),
-    };
+    const turns = new Map(rows.map((r) => [r.n, r.turn]));
+    return reads.map((_, n) => {
+      const turn = turns.get(n);
+      if (!turn) return null;
+      return {
+        conversation: conversationFromJson(turn.conversation),
+        unsent: turn.unsent.map(messageFromJson),
+        unanswered: turn.unanswered.map(messageFromJson),
+        history: turn.history.map(messageFromJson),
+        recentTurnTimes: turn.turnTimes.map((t) => new Date(t)),
+      };
+    });
   }
 
   async getUnanswered(conversationId: string): Promise<Message[]> {
@@ -390,13 +462,15 @@ export class DrizzleConversationRepository extends ConversationRepository {
     handoff?: StateChange,
   ): Promise<Message[] | null> {
     if (!handoff) {
-      return this.recordPlainReply(
+      const ids = [...new Set(answeredIds)];
+      if (ids.length === 0) return Promise.resolve(null);
+      return this.plainReplies.submit({
         conversationId,
-        answeredIds,
+        answeredIds: ids,
         turnKey,
         drafts,
         now,
-      );
+      });
     }
     // A reply that hands the conversation to a person (rare): a
     // transaction, since the state change and its event go with it.
@@ -434,66 +508,95 @@ export class DrizzleConversationRepository extends ConversationRepository {
   }
 
   /**
-   * `recordReply` without a handoff, the case of almost every turn, as one
-   * statement. The messages to settle and the conversation are locked, and
-   * PostgreSQL re-checks a locked row that changed meanwhile: if another turn
-   * answered any of them, or an operator took the conversation over, `open`
-   * is empty and nothing is written.
+   * `recordReply` without a handoff, the case of almost every turn, for
+   * several turns (of different conversations) in one statement. The
+   * messages to settle and the conversations are locked, and PostgreSQL
+   * re-checks a locked row that changed meanwhile: a turn whose messages
+   * another turn answered first, or whose conversation an operator took
+   * over, is left out of `open`, and nothing is written for it.
    */
-  private async recordPlainReply(
-    conversationId: string,
-    answeredIds: number[],
-    turnKey: string,
-    drafts: OutboundDraft[],
-    now: Date,
-  ): Promise<Message[] | null> {
-    const ids = [...new Set(answeredIds)];
-    if (ids.length === 0) return null;
-    const chunks = drafts.map((d, index) => ({
-      chunk_index: index,
-      author: d.author,
-      text: d.text,
-      llm_model: d.llm?.model ?? null,
-      prompt_tokens: d.llm?.promptTokens ?? null,
-      completion_tokens: d.llm?.completionTokens ?? null,
+  private async recordPlainReplies(
+    replies: PlainReply[],
+  ): Promise<Array<Message[] | null>> {
+    const input = replies.map((r, n) => ({
+      n,
+      conversation_id: r.conversationId,
+      ids: r.answeredIds,
+      turn_key: r.turnKey,
+      reply_to: Math.max(...r.answeredIds),
+      at: r.now.toISOString(),
+      chunks: r.drafts.map((d, index) => ({
+        chunk_index: index,
+        author: d.author,
+        text: d.text,
+        llm_model: d.llm?.model ?? null,
+        prompt_tokens: d.llm?.promptTokens ?? null,
+        completion_tokens: d.llm?.completionTokens ?? null,
+      })),
     }));
-    const [row] = rowsOf<{ recorded: boolean; messages: Json<Message>[] }>(
+    const messageIds = replies.flatMap((r) => r.answeredIds);
+    const conversationIds = replies.map((r) => r.conversationId);
+    const [row] = rowsOf<{
+      recorded: number[];
+      messages: Json<Message>[];
+    }>(
       await this.db.execute(sql`
-      with target as (
+      with input as (
+        select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(
+               n int, conversation_id uuid, ids bigint[], turn_key text,
+               reply_to bigint, at timestamptz, chunks jsonb)
+      ), target as materialized (
         select id from ${messages}
-         where id = any(${sql.param(ids)}::bigint[]) and answered_at is null
+         where id = any(${sql.param(messageIds)}::bigint[])
+           and answered_at is null
            for update
-      ), open as (
+      ), open as materialized (
         select id from ${conversations}
-         where id = ${conversationId} and state <> 'handoff'
-           and (select count(*) from target) = ${ids.length}
+         where id = any(${sql.param(conversationIds)}::uuid[])
+           and state <> 'handoff'
            for update
+      ), ok as materialized (
+        select i.* from input i
+         where i.conversation_id in (select id from open)
+           and (select count(*) from target t where t.id = any(i.ids))
+               = cardinality(i.ids)
       ), settled as (
-        update ${messages} set answered_at = ${now}
-         where id in (select id from target) and exists (select 1 from open)
+        update ${messages} m set answered_at = ok.at
+          from ok
+         where m.id = any(${sql.param(messageIds)}::bigint[])
+           and m.id = any(ok.ids)
       ), touched as (
-        update ${conversations} set last_activity_at = ${now}
-         where id in (select id from open)
+        update ${conversations} c set last_activity_at = ok.at
+          from ok
+         where c.id = any(${sql.param(conversationIds)}::uuid[])
+           and c.id = ok.conversation_id
       ), inserted as (
         insert into ${messages}
                (conversation_id, direction, author, kind, text, status, attempts,
                 status_updated_at, sent_at, turn_key, chunk_index, reply_to_id,
                 llm_model, prompt_tokens, completion_tokens)
-        select ${conversationId}::uuid, 'outbound', d.author, 'text', d.text,
-               'sending', 1, ${now}::timestamptz, ${now}::timestamptz,
-               ${turnKey}::text, d.chunk_index, ${Math.max(...ids)}::bigint,
-               d.llm_model, d.prompt_tokens, d.completion_tokens
-          from jsonb_to_recordset(${JSON.stringify(chunks)}::jsonb) as d(
+        select ok.conversation_id, 'outbound', d.author, 'text', d.text,
+               'sending', 1, ok.at, ok.at, ok.turn_key, d.chunk_index,
+               ok.reply_to, d.llm_model, d.prompt_tokens, d.completion_tokens
+          from ok, jsonb_to_recordset(ok.chunks) as d(
                chunk_index smallint, author text, text text, llm_model text,
                prompt_tokens int, completion_tokens int)
-         where exists (select 1 from open)
+         order by ok.n, d.chunk_index
         returning ${RETURNED_MESSAGE_COLUMNS}
       )
-      select exists (select 1 from open) as recorded,
-             (select coalesce(json_agg(i order by i."chunkIndex"), '[]')
+      select (select coalesce(json_agg(n), '[]') from ok) as recorded,
+             (select coalesce(json_agg(i order by i.id), '[]')
                 from inserted i) as messages`),
     );
-    return row?.recorded ? row.messages.map(messageFromJson) : null;
+    const recorded = new Set(row?.recorded ?? []);
+    const chunks = (row?.messages ?? []).map(messageFromJson);
+    return replies.map((reply, n) =>
+      recorded.has(n)
+        ? chunks
+            .filter((m) => m.turnKey === reply.turnKey)
+            .sort((a, b) => (a.chunkIndex ?? 0) - (b.chunkIndex ?? 0))
+        : null,
+    );
   }
 
   recordOperatorMessages(
@@ -731,46 +834,66 @@ export class DrizzleConversationRepository extends ConversationRepository {
     return rows.map(toMessage);
   }
 
-  async markSent(messageId: number, wamid: string, now: Date): Promise<void> {
-    // One statement: the message gets its wamid, the conversation its
-    // activity time, and any status Meta reported for the wamid before it was
+  markSent(messageId: number, wamid: string, now: Date): Promise<void> {
+    return this.sentMarks.submit({ messageId, wamid, now });
+  }
+
+  private async markSentAll(marks: SentMark[]): Promise<void[]> {
+    // One statement: each message gets its wamid, its conversation the
+    // activity time, and any status Meta reported for a wamid before it was
     // stored comes back (rare: a status usually follows the send).
-    const result = await this.db.execute<{
+    const input = marks.map((m) => ({
+      id: m.messageId,
+      wamid: m.wamid,
+      at: m.now.toISOString(),
+    }));
+    const ids = marks.map((m) => m.messageId);
+    const wamids = marks.map((m) => m.wamid);
+    const events = rowsOf<{
+      wamid: string;
       status: string;
       error: StoredError | null;
-    }>(sql`
-      with sent as (
-        update ${messages}
-           set wamid = ${wamid}, status = 'sent', status_updated_at = ${now},
-               accepted_at = ${now}, error = null
-         where id = ${messageId}
-        returning conversation_id
+    }>(
+      await this.db.execute(sql`
+      with input as (
+        select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
+               as i(id bigint, wamid text, at timestamptz)
+      ), sent as (
+        update ${messages} m
+           set wamid = i.wamid, status = 'sent', status_updated_at = i.at,
+               accepted_at = i.at, error = null
+          from input i
+         where m.id = any(${sql.param(ids)}::bigint[]) and m.id = i.id
+        returning m.conversation_id, i.at
       ), touched as (
-        update ${conversations} set last_activity_at = ${now}
-         where id in (select conversation_id from sent)
+        update ${conversations} c set last_activity_at = s.at
+          from (select conversation_id, max(at) as at from sent
+                 group by conversation_id) s
+         where c.id = s.conversation_id
       )
-      select status, error from ${statusEvents} where wamid = ${wamid}`);
-    const events = (
-      result as unknown as {
-        rows: Array<{ status: string; error: StoredError | null }>;
-      }
-    ).rows;
-    if (events.length === 0) return;
-    const status = settleStatus(
-      nextStatus('sending', 'sent'),
-      events.map((e) => e.status),
+      select wamid, status, error from ${statusEvents}
+       where wamid = any(${sql.param(wamids)}::text[])`),
     );
-    if (status === 'sent') return;
-    await this.db
-      .update(messages)
-      .set({
-        status,
-        error:
-          status === 'failed'
-            ? (events.find((e) => e.status === 'failed')?.error ?? null)
-            : null,
-      })
-      .where(eq(messages.id, messageId));
+    for (const mark of marks) {
+      const reported = events.filter((e) => e.wamid === mark.wamid);
+      if (reported.length === 0) continue;
+      const status = settleStatus(
+        nextStatus('sending', 'sent'),
+        reported.map((e) => e.status),
+      );
+      if (status === 'sent') continue;
+      await this.db
+        .update(messages)
+        .set({
+          status,
+          error:
+            status === 'failed'
+              ? (reported.find((e) => e.status === 'failed')?.error ?? null)
+              : null,
+        })
+        .where(eq(messages.id, mark.messageId));
+    }
+    return marks.map(() => undefined);
   }
 
   async markFailed(

@@ -1,17 +1,26 @@
 import { GroupCommitter } from './group-committer';
 
 describe('GroupCommitter', () => {
-  it('writes items submitted together in one batch', async () => {
+  it('writes items submitted together in one batch, and gives each item its own result', async () => {
     const batches: number[][] = [];
     const committer = new GroupCommitter(async (items: number[]) => {
       batches.push(items);
-      return items.length;
+      return items.map((n) => `${n} of ${items.length}`);
     });
     const results = await Promise.all(
       [1, 2, 3].map((n) => committer.submit(n)),
     );
     expect(batches).toEqual([[1, 2, 3]]);
-    expect(results).toEqual([3, 3, 3]);
+    expect(results).toEqual(['1 of 3', '2 of 3', '3 of 3']);
+  });
+
+  it('rejects when a write does not answer every item, rather than leaving one unanswered', async () => {
+    const committer = new GroupCommitter(async (items: number[]) =>
+      items.slice(1),
+    );
+    await expect(committer.submit(1)).rejects.toThrow(
+      'group write answered 0 of 1 items',
+    );
   });
 
   it('gathers what arrives during a write into the next batch', async () => {
@@ -21,6 +30,7 @@ describe('GroupCommitter', () => {
     const committer = new GroupCommitter(async (items: number[]) => {
       batches.push(items);
       if (batches.length === 1) await gate;
+      return items;
     });
     const first = committer.submit(1);
     await new Promise((r) => setImmediate(r));
@@ -34,6 +44,7 @@ describe('GroupCommitter', () => {
     const sizes: number[] = [];
     const committer = new GroupCommitter(async (items: number[]) => {
       sizes.push(items.length);
+      return items;
     }, 2);
     await Promise.all([1, 2, 3, 4, 5].map((n) => committer.submit(n)));
     expect(sizes).toEqual([2, 2, 1]);
@@ -42,7 +53,7 @@ describe('GroupCommitter', () => {
   it('fails only the item that cannot be written when a batch fails', async () => {
     const committer = new GroupCommitter(async (items: number[]) => {
       if (items.includes(13)) throw new Error('poison');
-      return 'ok';
+      return items.map(() => 'ok');
     });
     const outcomes = await Promise.allSettled(
       [1, 13, 2].map((n) => committer.submit(n)),
@@ -62,6 +73,7 @@ describe('GroupCommitter', () => {
       async (items: number[]) => {
         batches.push(items);
         if (batches.length === 1) await gate;
+        return items;
       },
       256,
       2,

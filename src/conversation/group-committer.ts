@@ -1,11 +1,13 @@
 /**
  * Collects items submitted while a write is in flight and writes them
- * together, so concurrent requests share one transaction (group commit).
- * At low load an item is written on the next turn of the event loop; under
- * load, batches grow up to `maxBatch` without any added timer.
+ * together, so concurrent requests share one statement or transaction (group
+ * commit). At low load an item is written on the next turn of the event
+ * loop; under load, batches grow up to `maxBatch` without any added timer.
+ * The write answers each item: its results come in the order of its items.
  *
  * If a batch fails and held more than one item, each item is retried on its
- * own so that one poisonous item fails alone.
+ * own so that one poisonous item fails alone. A write must therefore be
+ * atomic: a failed one has changed nothing.
  */
 export class GroupCommitter<I, O> {
   private queue: Array<{
@@ -20,11 +22,16 @@ export class GroupCommitter<I, O> {
    * @param maxBatch most items in one write
    * @param maxInFlight writes in progress at once: with two, the next batch
    *   is ready for the database the moment the previous one is done
+   * @param keysOf what an item writes to: an item sharing a key with one
+   *   already in the batch waits for a later batch, so one write never
+   *   holds two items for the same row (writes of their own, even at once,
+   *   are ordered by the database's locks)
    */
   constructor(
-    private readonly write: (items: I[]) => Promise<O>,
+    private readonly write: (items: I[]) => Promise<O[]>,
     private readonly maxBatch = 256,
     private readonly maxInFlight = 1,
+    private readonly keysOf?: (item: I) => string[],
   ) {}
 
   submit(item: I): Promise<O> {
@@ -43,10 +50,10 @@ export class GroupCommitter<I, O> {
   private async drain(): Promise<void> {
     this.active++;
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
+      const batch = this.nextBatch();
       try {
-        const result = await this.write(batch.map((b) => b.item));
-        batch.forEach((b) => b.resolve(result));
+        const results = await this.writeAll(batch.map((b) => b.item));
+        batch.forEach((b, n) => b.resolve(results[n]));
       } catch (error) {
         if (batch.length === 1) {
           batch[0].reject(error);
@@ -54,7 +61,8 @@ export class GroupCommitter<I, O> {
         }
         for (const entry of batch) {
           try {
-            entry.resolve(await this.write([entry.item]));
+            const [result] = await this.writeAll([entry.item]);
+            entry.resolve(result);
           } catch (single) {
             entry.reject(single);
           }
@@ -62,5 +70,34 @@ export class GroupCommitter<I, O> {
       }
     }
     this.active--;
+  }
+
+  private nextBatch() {
+    const { keysOf } = this;
+    if (!keysOf) return this.queue.splice(0, this.maxBatch);
+    const batch: typeof this.queue = [];
+    const waiting: typeof this.queue = [];
+    const taken = new Set<string>();
+    for (const entry of this.queue) {
+      const keys = keysOf(entry.item);
+      if (batch.length < this.maxBatch && !keys.some((k) => taken.has(k))) {
+        keys.forEach((k) => taken.add(k));
+        batch.push(entry);
+      } else {
+        waiting.push(entry);
+      }
+    }
+    this.queue = waiting;
+    return batch;
+  }
+
+  private async writeAll(items: I[]): Promise<O[]> {
+    const results = await this.write(items);
+    if (results.length !== items.length) {
+      throw new Error(
+        `group write answered ${results.length} of ${items.length} items`,
+      );
+    }
+    return results;
   }
 }

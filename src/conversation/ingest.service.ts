@@ -22,8 +22,12 @@ export class IngestService {
   private readonly logger = new Logger(IngestService.name);
   // Two batches in flight: one being written while the next waits at the
   // database, so it never idles between batches.
+  // Every webhook of a batch gets the batch's result.
   private readonly committer = new GroupCommitter<Submission, IngestResult>(
-    (items) => this.write(items),
+    async (items) => {
+      const result = await this.write(items);
+      return items.map(() => result);
+    },
     256,
     2,
   );
