@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpService } from '@nestjs/axios';
 import { Injectable, Logger } from '@nestjs/common';
 import { isAxiosError } from 'axios';
-import { firstValueFrom } from 'rxjs';
 import {
   maskPhoneNumber,
   normalizePhoneNumber,
@@ -133,18 +132,22 @@ export class CloudApiWhatsappClient extends WhatsappClient {
         kind: 'auth',
       });
     }
-    const response = await firstValueFrom(
-      this.http.post(
-        `${apiBaseUrl}/${apiVersion}/${phoneNumberId}/messages`,
-        payload,
-        {
-          headers: {
-            Authorization: `Bearer ${accessToken}`,
-            'Content-Type': 'application/json',
-          },
-          timeout: this.settings.httpTimeoutMs,
+    // The axios instance itself rather than its Observable wrapper, which
+    // creates a cancel token per request and cancels it (building an error)
+    // after every response; a turn makes two of these calls per reply.
+    const response = await this.http.axiosRef.post(
+      `${apiBaseUrl}/${apiVersion}/${phoneNumberId}/messages`,
+      payload,
+      {
+        headers: {
+          Authorization: `Bearer ${accessToken}`,
+          'Content-Type': 'application/json',
         },
-      ),
+        timeout: this.settings.httpTimeoutMs,
+        // The Graph API does not redirect: node's own request, without the
+        // layer that follows redirects.
+        maxRedirects: 0,
+      },
     );
     return response.data;
   }

@@ -115,6 +115,27 @@ describe('Graph API faults', () => {
     expect(textSends(graph)).toBe(people.length + MAX_ATTEMPTS - 1);
   });
 
+  it('stops waiting for a Graph API that does not answer after WHATSAPP_HTTP_TIMEOUT_MS (2 s here), retries, and sends the reply once when it answers again', async () => {
+    const [customer] = customers('4486', 1);
+    graph.setLatencyMs(60_000);
+    await ask([customer], () => 'anyone there?');
+    await waitFor(() => sendRequestsTo(graph, customer).length >= 2, {
+      timeoutMs: 10_000,
+      message: 'the send was not retried after its request timed out',
+    });
+    expect(repliesTo(graph, customer)).toEqual([]);
+    graph.setLatencyMs(0);
+    await waitFor(() => repliesTo(graph, customer).length > 0, {
+      timeoutMs: 15_000,
+      message: 'the reply did not go out once the Graph API answered again',
+    });
+    await sleep(500);
+    expect(repliesTo(graph, customer)).toEqual(['Echo: anyone there?']);
+    const [first, second] = sendRequestsTo(graph, customer);
+    // The second attempt came after the first one's timeout.
+    expect(second.at - first.at).toBeGreaterThanOrEqual(1_900);
+  });
+
   it('fails a reply on a permanent error (131047, 131026, 100, 190) after exactly one request, stores the code, sends none of its other parts, never retries it, and keeps answering other customers', async () => {
     const codes: Array<[number, number]> = [
       [131047, 400],
