@@ -54,11 +54,14 @@ const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /**
- * Most turns whose reads (or replies, or sends) share one statement. Turns
- * running at once each wait for a statement of their own otherwise: on
- * PGlite, one thread runs them all, and each costs far more than a row.
+ * How much work of concurrent turns one statement takes, in rows. Turns
+ * running at once share their reads, reply records and send marks: on
+ * PGlite one thread runs every statement, and each costs far more than a
+ * row. The caps keep each statement about as short as a webhook batch's,
+ * so acknowledgements never wait long behind turn work.
  */
-const TURN_BATCH = 64;
+const TURN_READ_ROWS = 128;
+const TURN_WRITE_ROWS = 48;
 
 interface TurnRead {
   conversationId: string;
@@ -89,23 +92,31 @@ export class DrizzleConversationRepository extends ConversationRepository {
   private readonly turnReads = new GroupCommitter<
     TurnRead,
     TurnSnapshot | null
-  >((reads) => this.loadTurns(reads), TURN_BATCH, 2);
+  >((reads) => this.loadTurns(reads), {
+    maxBatch: TURN_READ_ROWS,
+    // The context and a few unanswered messages.
+    sizeOf: (r) => r.historyLimit + 2,
+    maxInFlight: 2,
+  });
   private readonly plainReplies = new GroupCommitter<
     PlainReply,
     Message[] | null
-  >(
-    (replies) => this.recordPlainReplies(replies),
-    TURN_BATCH,
-    2,
+  >((replies) => this.recordPlainReplies(replies), {
+    maxBatch: TURN_WRITE_ROWS,
+    // Messages settled, chunks inserted.
+    sizeOf: (r) => r.answeredIds.length + r.drafts.length,
+    maxInFlight: 2,
     // Two turns of one conversation in one statement would both pass its
     // check: the second waits for a statement of its own.
-    (r) => [r.conversationId, ...r.answeredIds.map(String)],
-  );
+    keysOf: (r) => [r.conversationId, ...r.answeredIds.map(String)],
+  });
   private readonly sentMarks = new GroupCommitter<SentMark, void>(
     (marks) => this.markSentAll(marks),
-    TURN_BATCH,
-    2,
-    (m) => [String(m.messageId)],
+    {
+      maxBatch: TURN_WRITE_ROWS,
+      maxInFlight: 2,
+      keysOf: (m) => [String(m.messageId)],
+    },
   );
 
   constructor(private readonly connection: DatabaseConnection) {

@@ -42,12 +42,43 @@ describe('GroupCommitter', () => {
 
   it('caps the batch size', async () => {
     const sizes: number[] = [];
-    const committer = new GroupCommitter(async (items: number[]) => {
-      sizes.push(items.length);
-      return items;
-    }, 2);
+    const committer = new GroupCommitter(
+      async (items: number[]) => {
+        sizes.push(items.length);
+        return items;
+      },
+      { maxBatch: 2 },
+    );
     await Promise.all([1, 2, 3, 4, 5].map((n) => committer.submit(n)));
     expect(sizes).toEqual([2, 2, 1]);
+  });
+
+  it('caps a batch by the size of its items, and always takes the first one', async () => {
+    const batches: number[][] = [];
+    const committer = new GroupCommitter(
+      async (items: number[]) => {
+        batches.push(items);
+        return items;
+      },
+      { maxBatch: 5, sizeOf: (n) => n },
+    );
+    await Promise.all([7, 2, 2, 1, 4, 3].map((n) => committer.submit(n)));
+    expect(batches).toEqual([[7], [2, 2, 1], [4], [3]]);
+  });
+
+  it('keeps an item that writes what another item of the batch writes for a later batch, in order', async () => {
+    const batches: string[][] = [];
+    const committer = new GroupCommitter(
+      async (items: string[]) => {
+        batches.push(items);
+        return items;
+      },
+      { keysOf: (item) => item.split('') },
+    );
+    await Promise.all(
+      ['ab', 'cd', 'bx', 'ef', 'by'].map((i) => committer.submit(i)),
+    );
+    expect(batches).toEqual([['ab', 'cd', 'ef'], ['bx'], ['by']]);
   });
 
   it('fails only the item that cannot be written when a batch fails', async () => {
@@ -75,8 +106,7 @@ describe('GroupCommitter', () => {
         if (batches.length === 1) await gate;
         return items;
       },
-      256,
-      2,
+      { maxInFlight: 2 },
     );
     const first = committer.submit(1);
     await new Promise((r) => setImmediate(r));

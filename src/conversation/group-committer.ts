@@ -1,3 +1,26 @@
+export interface GroupCommitOptions<I> {
+  /** Most items in one write, as `sizeOf` counts them. Default 256. */
+  maxBatch?: number;
+  /**
+   * What an item counts for against `maxBatch` (default 1): with its share
+   * of the work, a batch stays short enough not to hold up others waiting
+   * at the database. A batch always takes its first item, whatever its size.
+   */
+  sizeOf?: (item: I) => number;
+  /**
+   * Writes in progress at once (default 1): with two, the next batch is
+   * ready for the database the moment the previous one is done.
+   */
+  maxInFlight?: number;
+  /**
+   * What an item writes to: an item sharing a key with one already in the
+   * batch waits for a later batch, so one write never holds two items for
+   * the same row (writes of their own, even at once, are ordered by the
+   * database's locks).
+   */
+  keysOf?: (item: I) => string[];
+}
+
 /**
  * Collects items submitted while a write is in flight and writes them
  * together, so concurrent requests share one statement or transaction (group
@@ -17,22 +40,16 @@ export class GroupCommitter<I, O> {
   }> = [];
   private active = 0;
   private scheduled = false;
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
 
-  /**
-   * @param maxBatch most items in one write
-   * @param maxInFlight writes in progress at once: with two, the next batch
-   *   is ready for the database the moment the previous one is done
-   * @param keysOf what an item writes to: an item sharing a key with one
-   *   already in the batch waits for a later batch, so one write never
-   *   holds two items for the same row (writes of their own, even at once,
-   *   are ordered by the database's locks)
-   */
   constructor(
     private readonly write: (items: I[]) => Promise<O[]>,
-    private readonly maxBatch = 256,
-    private readonly maxInFlight = 1,
-    private readonly keysOf?: (item: I) => string[],
-  ) {}
+    private readonly options: GroupCommitOptions<I> = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 256;
+    this.maxInFlight = options.maxInFlight ?? 1;
+  }
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
@@ -73,19 +90,25 @@ export class GroupCommitter<I, O> {
   }
 
   private nextBatch() {
-    const { keysOf } = this;
-    if (!keysOf) return this.queue.splice(0, this.maxBatch);
+    const { keysOf, sizeOf } = this.options;
+    if (!keysOf && !sizeOf) return this.queue.splice(0, this.maxBatch);
     const batch: typeof this.queue = [];
     const waiting: typeof this.queue = [];
     const taken = new Set<string>();
+    let size = 0;
     for (const entry of this.queue) {
-      const keys = keysOf(entry.item);
-      if (batch.length < this.maxBatch && !keys.some((k) => taken.has(k))) {
-        keys.forEach((k) => taken.add(k));
+      const keys = keysOf?.(entry.item) ?? [];
+      const itemSize = sizeOf?.(entry.item) ?? 1;
+      const fits = batch.length === 0 || size + itemSize <= this.maxBatch;
+      // A key taken, or held by an item left waiting: items of one key
+      // keep their order.
+      if (fits && !keys.some((k) => taken.has(k))) {
+        size += itemSize;
         batch.push(entry);
       } else {
         waiting.push(entry);
       }
+      keys.forEach((k) => taken.add(k));
     }
     this.queue = waiting;
     return batch;

@@ -28,8 +28,7 @@ export class IngestService {
       const result = await this.write(items);
       return items.map(() => result);
     },
-    256,
-    2,
+    { maxBatch: 256, maxInFlight: 2 },
   );
 
   constructor(
