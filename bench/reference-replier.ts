@@ -23,7 +23,8 @@
  * Configuration (the same variables the app reads): PORT, WHATSAPP_APP_SECRET,
  * OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL, WHATSAPP_API_BASE_URL,
  * WHATSAPP_API_VERSION, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_ACCESS_TOKEN; and
- * CONCURRENCY (turns in flight, default 16). Run alone with
+ * CONCURRENCY (turns in flight, default 32, as the app's TURN_CONCURRENCY).
+ * Run alone with
  *   PORT=3200 OPENAI_BASE_URL=http://127.0.0.1:4000/v1 WHATSAPP_API_BASE_URL=http://127.0.0.1:4001 \
  *     node -r ts-node/register/transpile-only bench/reference-replier.ts
  */
@@ -45,7 +46,7 @@ const SEND_ATTEMPTS = 3;
 
 const env = process.env;
 const secret = env.WHATSAPP_APP_SECRET ?? APP_SECRET;
-const concurrency = Math.max(1, Number(env.CONCURRENCY) || 16);
+const concurrency = Math.max(1, Number(env.CONCURRENCY) || 32);
 const model = env.OPENAI_MODEL ?? 'bench-model';
 const graphUrl = `${env.WHATSAPP_API_BASE_URL ?? 'https://graph.facebook.com'}/${
   env.WHATSAPP_API_VERSION ?? API_VERSION

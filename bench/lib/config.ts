@@ -99,7 +99,7 @@ export function readConfig(): BenchConfig {
     replyReference: !['0', 'off', 'false'].includes(
       (process.env.BENCH_REPLY_REFERENCE ?? '1').toLowerCase(),
     ),
-    replyReferenceConcurrency: num('BENCH_REPLY_REFERENCE_CONCURRENCY', 16, 1),
+    replyReferenceConcurrency: num('BENCH_REPLY_REFERENCE_CONCURRENCY', 32, 1),
     seedConversations: num('BENCH_SEED_CONVERSATIONS', 100_000, 0),
     seedDue: num('BENCH_SEED_DUE', 1_000, 0),
     scaleSeconds: num(
