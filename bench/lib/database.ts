@@ -117,6 +117,8 @@ export interface JobTimings {
   expireSteady: LatencySummary;
   /** repository.findConversationsWithPendingWork: the pending-work sweep, every 10 s. */
   pendingSweep: LatencySummary;
+  /** repository.releaseStaleSends: part of the same sweep, every 10 s. */
+  staleSends: LatencySummary;
   plans: { expire: string[]; pendingSweep: string[] };
 }
 
@@ -185,6 +187,9 @@ export async function timeJobs(
   const repository = new Repository(connection);
   const timeoutMs = timeoutMinutes * 60_000;
 
+  // Plans as the app's database thread makes them: one generic plan per
+  // statement (src/database/pglite-worker.ts).
+  await client.exec('SET plan_cache_mode = force_generic_plan');
   // Warm the buffers as a running app would have them.
   await client.query('select count(*) from conversations');
   await client.query('select count(*) from messages');
@@ -214,6 +219,7 @@ export async function timeJobs(
 
   const steady: number[] = [];
   const sweep: number[] = [];
+  const stale: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const at = new Date();
     t0 = monoMs();
@@ -225,6 +231,9 @@ export async function timeJobs(
       new Date(Date.now() - 6000),
     );
     sweep.push(monoMs() - t0);
+    t0 = monoMs();
+    await repository.releaseStaleSends(new Date(Date.now() - 60_000));
+    stale.push(monoMs() - t0);
   }
   const sweepSql = captured.at(-1);
   if (sweepSql)
@@ -233,6 +242,7 @@ export async function timeJobs(
     expireDue,
     expireSteady: summarise(steady),
     pendingSweep: summarise(sweep),
+    staleSends: summarise(stale),
     plans,
   };
 }

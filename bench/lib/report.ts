@@ -448,6 +448,7 @@ export function markdown(r: BenchResults): string {
           `expiry job, ${fmt(c.seedDue, 0)} due, ms`,
           'expiry job, none due, p50 ms',
           'pending-work sweep p50 ms',
+          'stale-send release p50 ms',
           'other CPU',
         ],
         r.scale.variants.map((v) => [
@@ -463,6 +464,7 @@ export function markdown(r: BenchResults): string {
           fmt(v.jobs.expireDue.ms, 1),
           fmt(v.jobs.expireSteady.p50, 2),
           fmt(v.jobs.pendingSweep.p50, 2),
+          fmt(v.jobs.staleSends.p50, 2),
           fmt(v.load.cpu.otherCores, 2),
         ]),
       ),

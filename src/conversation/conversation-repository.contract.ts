@@ -834,6 +834,28 @@ export function conversationRepositoryContract(
     );
   });
 
+  it('leaves a stored wamid and the statuses since alone when a send is marked again', async () => {
+    const { ids, unanswered } = await conversationsOf('4941');
+    const [reply] = (await repo.recordReply(
+      ids[0],
+      unanswered[0],
+      'turn',
+      [{ author: 'bot', text: 'hi' }],
+      t0,
+    ))!;
+    await repo.markSent(reply.id, 'wamid.again', at(1000));
+    await repo.ingest(
+      batch({ statuses: [status('wamid.again', 'delivered')] }),
+      at(1500),
+      TIMEOUT,
+    );
+    // As when a group of sends is written again after one of them failed.
+    await repo.markSent(reply.id, 'wamid.again', at(2000));
+    const [stored] = await repo.getRecentMessages(ids[0], 1);
+    expect(stored).toMatchObject({ wamid: 'wamid.again', status: 'delivered' });
+    expect(stored.acceptedAt).toEqual(at(1000));
+  });
+
   it('lets only one of two concurrent turns record a reply to the same messages', async () => {
     for (let round = 0; round < 5; round++) {
       const {

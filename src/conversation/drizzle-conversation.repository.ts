@@ -208,6 +208,9 @@ export class DrizzleConversationRepository extends ConversationRepository {
         insert into conversations
                (customer_wa_id, customer_name, started_at, last_activity_at, state_changed_at)
         select customer, name, ${now}, ${now}, ${now} from customers
+         -- The lock order of every statement that touches several
+         -- conversations: none waits on another in a circle.
+         order by customer
         on conflict (customer_wa_id) where state <> 'expired'
         do update set customer_name = coalesce(excluded.customer_name, conversations.customer_name),
                       last_activity_at = excluded.last_activity_at
@@ -562,9 +565,15 @@ export class DrizzleConversationRepository extends ConversationRepository {
            and answered_at is null
            for update
       ), open as materialized (
+        -- Locked after the messages (target is read first, as a transaction
+        -- settling messages and then changing the conversation does) and in
+        -- customer order, as ingest locks them: statements for several
+        -- conversations at once never wait on each other in a circle.
         select id from ${conversations}
          where id = any(${sql.param(conversationIds)}::uuid[])
            and state <> 'handoff'
+           and exists (select 1 from target)
+         order by customer_wa_id
            for update
       ), ok as materialized (
         select i.* from input i
@@ -836,8 +845,10 @@ export class DrizzleConversationRepository extends ConversationRepository {
       .set({ status: 'pending' })
       .where(
         and(
-          eq(messages.direction, 'outbound'),
-          eq(messages.status, 'sending'),
+          // Literals, not parameters: the database thread plans a statement
+          // once, generically, and only a literal status lets that plan use
+          // the index of unsent messages instead of reading every message.
+          sql`${messages.direction} = 'outbound' and ${messages.status} = 'sending'`,
           lt(messages.statusUpdatedAt, before),
         ),
       )
@@ -870,17 +881,28 @@ export class DrizzleConversationRepository extends ConversationRepository {
         select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
                as i(id bigint, wamid text, at timestamptz)
       ), sent as (
+        -- A message with its wamid already stored is left alone: when a
+        -- group is written again after a failure, statuses Meta reported
+        -- since are not undone.
         update ${messages} m
            set wamid = i.wamid, status = 'sent', status_updated_at = i.at,
                accepted_at = i.at, error = null
           from input i
          where m.id = any(${sql.param(ids)}::bigint[]) and m.id = i.id
+           and m.wamid is null
         returning m.conversation_id, i.at
+      ), locked as (
+        -- In customer order, as ingest and reply records lock them.
+        select id from ${conversations}
+         where id in (select conversation_id from sent)
+         order by customer_wa_id
+           for update
       ), touched as (
         update ${conversations} c set last_activity_at = s.at
           from (select conversation_id, max(at) as at from sent
                  group by conversation_id) s
          where c.id = s.conversation_id
+           and c.id in (select id from locked)
       )
       select wamid, status, error from ${statusEvents}
        where wamid = any(${sql.param(wamids)}::text[])`),
