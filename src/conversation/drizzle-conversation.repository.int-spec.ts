@@ -143,3 +143,132 @@ describe('recordReply on the PostgreSQL server, while another transaction holds 
     expect(await repo.getUnanswered(turn.id)).toEqual([]);
   });
 });
+
+describe('webhooks and grouped turns over the same conversations on the PostgreSQL server', () => {
+  const customers = Array.from(
+    { length: 20 },
+    (_, n) => `4899${String(n).padStart(5, '0')}`,
+  );
+  let seq = 0;
+
+  async function deadlocksSoFar(client: Client): Promise<number> {
+    const { rows } = await client.query<{ n: string }>(
+      'select deadlocks as n from pg_stat_database where datname = current_database()',
+    );
+    return Number(rows[0].n);
+  }
+
+  it('never deadlocks: every statement over several conversations locks them in one order', async () => {
+    const other = new Client({ connectionString: url });
+    await other.connect();
+    const connection = await openDatabase({
+      url,
+      dataDir: 'unused',
+      poolSize: 20,
+    });
+    let before = 0;
+    try {
+      await other.query(
+        'truncate messages, conversation_events, conversations, status_events, webhook_errors restart identity',
+      );
+      before = await deadlocksSoFar(other);
+      const repo = new DrizzleConversationRepository(connection);
+      const shuffled = () =>
+        customers
+          .map((c) => [Math.random(), c] as const)
+          .sort((a, b) => a[0] - b[0])
+          .map(([, c]) => c);
+      // Webhooks from a dozen customers at a time, in any order...
+      const webhooks = async () => {
+        for (let round = 0; round < 60; round++) {
+          const now = new Date();
+          await repo.ingest(
+            {
+              messages: shuffled()
+                .slice(0, 12)
+                .map((customerWaId) => ({
+                  wamid: `wamid.lock-${seq++}`,
+                  customerWaId,
+                  customerName: null,
+                  timestamp: now,
+                  kind: 'text',
+                  text: 'hello',
+                  mediaId: null,
+                  reply: 'llm' as const,
+                  raw: {},
+                })),
+              statuses: [],
+              errors: [],
+            },
+            now,
+            30 * 60_000,
+          );
+        }
+      };
+      // ...while turns of the same customers read, record and mark sent,
+      // grouped into statements over several conversations.
+      let replies = 0;
+      const turns = async (worker: number) => {
+        for (let round = 0; round < 60; round++) {
+          const customer =
+            customers[(round * 7 + worker * 3) % customers.length];
+          const open = await repo.findOpenConversation(
+            customer,
+            new Date(),
+            30 * 60_000,
+          );
+          if (!open) continue;
+          const turn = await repo.loadTurn(
+            open.id,
+            10,
+            new Date(Date.now() - 60_000),
+          );
+          const ids = turn!.unanswered.map((m) => m.id);
+          if (ids.length === 0) continue;
+          const recorded = await repo.recordReply(
+            open.id,
+            ids,
+            `${open.id}:${ids.at(-1)}:${worker}`,
+            [{ author: 'bot', text: 'ok' }],
+            new Date(),
+          );
+          if (!recorded) continue;
+          replies++;
+          await repo.markSent(
+            recorded[0].id,
+            `wamid.lock-out-${seq++}`,
+            new Date(),
+          );
+        }
+      };
+      await Promise.all([
+        webhooks(),
+        webhooks(),
+        ...Array.from({ length: 12 }, (_, worker) => turns(worker)),
+      ]);
+      expect(replies).toBeGreaterThan(0);
+      // No inbound message was answered by two turns.
+      const { rows } = await other.query<{ n: number }>(
+        `select count(*)::int as n from (
+           select reply_to_id from messages where direction = 'outbound'
+            group by reply_to_id having count(distinct turn_key) > 1) twice`,
+      );
+      expect(rows[0].n).toBe(0);
+    } finally {
+      // A backend reports its counters when it ends.
+      await connection.close();
+    }
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const fresh = new Client({ connectionString: url });
+      await fresh.connect();
+      try {
+        expect(await deadlocksSoFar(fresh)).toBe(before);
+      } finally {
+        await fresh.end();
+      }
+    } finally {
+      await other.end();
+    }
+  });
+});
