@@ -2,10 +2,29 @@ import { Client } from 'pg';
 import { DatabaseConnection } from '../database/database-connection';
 import { openDatabase } from '../database/open-database';
 import { conversationRepositoryContract } from './conversation-repository.contract';
+import type { InboundMessageInput } from './conversation.types';
 import { DrizzleConversationRepository } from './drizzle-conversation.repository';
 
 const url =
   process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A text message from a customer, as a webhook carries it. */
+const textFrom = (
+  customerWaId: string,
+  wamid: string,
+  text: string,
+  timestamp: Date,
+): InboundMessageInput => ({
+  wamid,
+  customerWaId,
+  customerName: null,
+  timestamp,
+  kind: 'text',
+  text,
+  mediaId: null,
+  reply: 'llm',
+  raw: {},
+});
 
 describe('DrizzleConversationRepository on the PostgreSQL server', () => {
   conversationRepositoryContract(() =>
@@ -40,17 +59,9 @@ describe('recordReply on the PostgreSQL server, while another transaction holds 
       conversationsToAnswer: [id],
     } = await repo.ingest(
       {
-        messages: Array.from({ length: count }, (_, n) => ({
-          wamid: `wamid.race-${n}`,
-          customerWaId: '16505550000',
-          customerName: null,
-          timestamp: now,
-          kind: 'text',
-          text: `m${n}`,
-          mediaId: null,
-          reply: 'llm' as const,
-          raw: {},
-        })),
+        messages: Array.from({ length: count }, (_, n) =>
+          textFrom('16505550000', `wamid.race-${n}`, `m${n}`, now),
+        ),
         statuses: [],
         errors: [],
       },
@@ -186,17 +197,9 @@ describe('webhooks and grouped turns over the same conversations on the PostgreS
             {
               messages: shuffled()
                 .slice(0, 12)
-                .map((customerWaId) => ({
-                  wamid: `wamid.lock-${seq++}`,
-                  customerWaId,
-                  customerName: null,
-                  timestamp: now,
-                  kind: 'text',
-                  text: 'hello',
-                  mediaId: null,
-                  reply: 'llm' as const,
-                  raw: {},
-                })),
+                .map((customer) =>
+                  textFrom(customer, `wamid.lock-${seq++}`, 'hello', now),
+                ),
               statuses: [],
               errors: [],
             },

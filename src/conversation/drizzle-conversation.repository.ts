@@ -609,12 +609,12 @@ export class DrizzleConversationRepository extends ConversationRepository {
                 from inserted i) as messages`),
     );
     const recorded = new Set(row?.recorded ?? []);
+    // Inserted turn by turn, chunk by chunk, and returned in id order: each
+    // turn's chunks come out in order.
     const chunks = (row?.messages ?? []).map(messageFromJson);
     return replies.map((reply, n) =>
       recorded.has(n)
-        ? chunks
-            .filter((m) => m.turnKey === reply.turnKey)
-            .sort((a, b) => (a.chunkIndex ?? 0) - (b.chunkIndex ?? 0))
+        ? chunks.filter((m) => m.turnKey === reply.turnKey)
         : null,
     );
   }

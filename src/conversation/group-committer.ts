@@ -91,7 +91,6 @@ export class GroupCommitter<I, O> {
 
   private nextBatch() {
     const { keysOf, sizeOf } = this.options;
-    if (!keysOf && !sizeOf) return this.queue.splice(0, this.maxBatch);
     const batch: typeof this.queue = [];
     const waiting: typeof this.queue = [];
     const taken = new Set<string>();

@@ -48,14 +48,7 @@ export class OutboundService {
    * skipped if someone else claimed it meanwhile; a `sending` one is this
    * caller's own claim (a reply recorded already claimed) and goes out.
    */
-  send(
-    conversation: Conversation,
-    messages: Message[],
-  ): Promise<DeliveryReport> {
-    return this.deliver(conversation, messages);
-  }
-
-  private async deliver(
+  async send(
     conversation: Conversation,
     messages: Message[],
   ): Promise<DeliveryReport> {
