@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   FastifyAdapter,
@@ -9,6 +8,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
+import { parseJsonBody } from './common/json-body.parser';
+import { StrictValidationPipe } from './common/strict-validation.pipe';
 import { AppConfig } from './config/app-config';
 import { validateEnv } from './config/validate-env';
 
@@ -58,6 +59,11 @@ export async function createApp(): Promise<NestFastifyApplication> {
     { rawBody: true, bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
+  app.useBodyParser(
+    'application/json',
+    { bodyLimit: BODY_LIMIT_BYTES },
+    parseJsonBody,
+  );
   app
     .getHttpAdapter()
     .getInstance()
@@ -68,7 +74,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.flushLogs();
   app.enableShutdownHooks();
   app.useGlobalPipes(
-    new ValidationPipe({
+    new StrictValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,

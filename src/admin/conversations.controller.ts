@@ -15,7 +15,7 @@ import {
   ApiErrorResponse,
 } from '../common/api-envelope.decorator';
 import { DomainError } from '../common/domain.error';
-import { normalizePhoneNumber } from '../common/phone-number';
+import { parseCustomerId } from '../common/customer-id';
 import { ParsePhoneNumberPipe } from '../common/phone-number.pipe';
 import { HandoffService } from '../conversation/handoff.service';
 import {
@@ -54,7 +54,8 @@ const badCursor = () =>
 const phoneParam = ApiParam({
   name: 'phoneNumber',
   example: '+16505551234',
-  description: 'The customer: digits with or without +',
+  description:
+    'The customer: an international phone number (digits with or without +), or the BSUID of a customer without one (e.g. US.13491208655302741918)',
 });
 
 @ApiTags('conversations')
@@ -108,7 +109,7 @@ export class ConversationsController {
     @Query() query: ListConversationsQueryDto,
   ): Promise<ApiEnvelope<ConversationPageDto>> {
     const customer = query.customer?.trim();
-    const waId = customer ? normalizePhoneNumber(customer) : null;
+    const waId = customer ? parseCustomerId(customer) : null;
     try {
       const page = await this.inbox.listConversations({
         state: query.state,

@@ -85,7 +85,15 @@ export class MessagingController {
           }))
         : body.context,
     });
-    return ok(result, 'Response generated');
+    // The seed's shape: `tokens` is the total; the detail is beside it.
+    const { tokens, ...metadata } = result.metadata;
+    return ok(
+      {
+        ...result,
+        metadata: { ...metadata, tokens: tokens.total, usage: tokens },
+      },
+      'Response generated',
+    );
   }
 }
 

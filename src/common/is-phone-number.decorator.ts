@@ -1,23 +1,22 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsString, Matches } from 'class-validator';
-import { normalizePhoneNumber } from './phone-number';
-import { PHONE_NUMBER_RULE } from './phone-number.pipe';
+import { ValidateBy } from 'class-validator';
+import { CUSTOMER_ID_RULE, parseCustomerId } from './customer-id';
 
 /**
- * A body field holding a phone number: validated, then normalised to the
- * `wa_id` digits that are stored and returned.
+ * A body field naming a customer: validated, then turned into the stored key
+ * (`wa_id` digits, or the BSUID of a customer without a phone number).
  */
 export function IsPhoneNumber() {
   return applyDecorators(
-    Transform(({ value }: { value: unknown }) =>
-      typeof value === 'string'
-        ? (normalizePhoneNumber(value) ?? `invalid:${value}`)
-        : value,
-    ),
-    IsString(),
-    Matches(/^\d{7,15}$/, {
-      message: `$property must be ${PHONE_NUMBER_RULE}`,
+    // An unreadable value becomes null, which the validator refuses.
+    Transform(({ value }: { value: unknown }) => parseCustomerId(value)),
+    ValidateBy({
+      name: 'isCustomerId',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string',
+        defaultMessage: () => `$property must be ${CUSTOMER_ID_RULE}`,
+      },
     }),
   );
 }

@@ -1,17 +1,17 @@
 import { BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
-import { normalizePhoneNumber } from './phone-number';
+import { CUSTOMER_ID_RULE, parseCustomerId } from './customer-id';
 
-export const PHONE_NUMBER_RULE =
-  'a phone number: 7 to 15 digits with an optional leading +, spaces, dashes and parentheses ignored';
-
-/** Turns a path parameter into `wa_id` digits, or answers 400. */
+/**
+ * Turns a `:phoneNumber` path parameter into the stored customer key (`wa_id`
+ * digits, or the BSUID of a customer without a phone number), or answers 400.
+ */
 @Injectable()
 export class ParsePhoneNumberPipe implements PipeTransform<string, string> {
   transform(value: string): string {
     // Fastify has already decoded the path: decoding again would choke on '%'.
-    const digits = normalizePhoneNumber(value ?? '');
-    if (!digits)
-      throw new BadRequestException(`phoneNumber must be ${PHONE_NUMBER_RULE}`);
-    return digits;
+    const customer = parseCustomerId(value ?? '');
+    if (!customer)
+      throw new BadRequestException(`phoneNumber must be ${CUSTOMER_ID_RULE}`);
+    return customer;
   }
 }

@@ -5,6 +5,7 @@ import {
   IsOptional,
   IsString,
   IsUUID,
+  Matches,
   MaxLength,
   MinLength,
   ValidationArguments,
@@ -53,6 +54,7 @@ export class GenerateResponseDto {
   @ApiProperty({ example: 'Do you have this in blue?', maxLength: 4096 })
   @IsString()
   @MinLength(1)
+  @Matches(/\S/, { message: 'message must contain text' })
   @MaxLength(4096)
   message: string;
 

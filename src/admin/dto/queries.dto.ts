@@ -1,5 +1,4 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   IsDate,
   IsIn,
@@ -9,7 +8,25 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateBy,
 } from 'class-validator';
+import { CUSTOMER_ID_RULE, parseCustomerId } from '../../common/customer-id';
+import { normalizePhoneNumber } from '../../common/phone-number';
+import { ToInteger, ToIsoDate } from '../../common/query-values';
+
+/** A filter that looks like a phone number must be a valid one (or a BSUID). */
+const IsCustomerFilter = () =>
+  ValidateBy({
+    name: 'isCustomerFilter',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' &&
+        (normalizePhoneNumber(value.trim()) === null ||
+          parseCustomerId(value) !== null),
+      defaultMessage: () =>
+        `customer must be ${CUSTOMER_ID_RULE}, or part of a profile name`,
+    },
+  });
 
 export class ListConversationsQueryDto {
   @ApiPropertyOptional({ enum: ['active', 'handoff', 'expired'] })
@@ -20,17 +37,18 @@ export class ListConversationsQueryDto {
   @ApiPropertyOptional({
     example: '16505551234',
     description:
-      "A phone number (exact match) or part of the customer's profile name",
+      "A phone number with its country code or a BSUID (exact match), or part of the customer's profile name",
   })
   @IsOptional()
   @IsString()
   @MaxLength(100)
+  @IsCustomerFilter()
   customer?: string;
 
   @ApiPropertyOptional({ default: 20, minimum: 1, maximum: 100 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
+  @ToInteger()
+  @IsInt({ message: '$property must be an integer written in decimal digits' })
   @Min(1)
   @Max(100)
   limit?: number;
@@ -45,8 +63,8 @@ export class ListConversationsQueryDto {
 export class ListMessagesQueryDto {
   @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 500 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
+  @ToInteger()
+  @IsInt({ message: '$property must be an integer written in decimal digits' })
   @Min(1)
   @Max(500)
   limit?: number;
@@ -64,8 +82,10 @@ export class StatsQueryDto {
     description: 'Start (inclusive, ISO 8601); default 24 hours before `to`',
   })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'from must be an ISO 8601 date' })
+  @ToIsoDate()
+  @IsDate({
+    message: 'from must be an ISO 8601 date or date-time (e.g. 2026-11-01)',
+  })
   from?: Date;
 
   @ApiPropertyOptional({
@@ -73,7 +93,9 @@ export class StatsQueryDto {
     description: 'End (exclusive, ISO 8601); default now',
   })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'to must be an ISO 8601 date' })
+  @ToIsoDate()
+  @IsDate({
+    message: 'to must be an ISO 8601 date or date-time (e.g. 2026-11-25)',
+  })
   to?: Date;
 }

@@ -216,8 +216,16 @@ class TokensDto {
 class GenerateMetadataDto {
   @ApiProperty({ example: 'gpt-4.1-mini' })
   model: string;
-  @ApiProperty()
-  tokens: TokensDto;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 450,
+    description:
+      'Total tokens of the call, as the seed answered (null when the endpoint does not report usage)',
+  })
+  tokens: number | null;
+  @ApiProperty({ type: TokensDto, description: 'The tokens in detail' })
+  usage: TokensDto;
   @ApiProperty({ format: 'date-time' })
   timestamp: string;
 }

@@ -1,8 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
-const HAS_TEXT = /\S/;
 import { IsPhoneNumber } from '../../common/is-phone-number.decorator';
+
+const HAS_TEXT = /\S/;
 
 /** Longest operator message accepted; it is split into WhatsApp-sized parts. */
 export const MAX_OPERATOR_MESSAGE = 20_000;
@@ -11,7 +12,7 @@ export class SendMessageDto {
   @ApiProperty({
     example: '+1 (650) 555-1234',
     description:
-      'The customer: 7–15 digits, optional +, spaces/dashes/parentheses ignored',
+      'The customer: an international phone number with its country code (optional +, spaces/dashes/parentheses ignored), or the business-scoped user id (BSUID, e.g. US.13491208655302741918) of a customer without one',
   })
   @IsPhoneNumber()
   phoneNumber: string;
