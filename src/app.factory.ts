@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import {
   FastifyAdapter,
@@ -8,6 +9,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
+import { clientErrorHandler } from './common/client-error.handler';
 import { parseJsonBody } from './common/json-body.parser';
 import { StrictValidationPipe } from './common/strict-validation.pipe';
 import { AppConfig } from './config/app-config';
@@ -17,6 +19,23 @@ const REQUEST_ID = /^[\w.-]{1,64}$/;
 
 /** Meta sends webhook bodies of up to 3 MB; above 3 MiB the answer is 413. */
 export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
+
+/**
+ * Helmet's hardening headers on every answer. The content-security policy is
+ * helmet's default (only this origin's scripts) with what Swagger UI at /docs
+ * needs: its page has inline styles (helmet allows them) and data: images,
+ * and no inline script. Nothing may frame the app, and requests are not
+ * upgraded to https (it is often served over plain http on a private network).
+ */
+const HELMET_OPTIONS = {
+  frameguard: { action: 'deny' as const },
+  contentSecurityPolicy: {
+    directives: {
+      frameAncestors: ["'none'"],
+      upgradeInsecureRequests: null,
+    },
+  },
+};
 
 /**
  * Builds the application exactly as `main.ts` runs it (tests start the same
@@ -40,7 +59,9 @@ export async function createApp(): Promise<NestFastifyApplication> {
           ? given
           : randomUUID();
       },
-      // Errors Fastify raises before routing (a malformed URL) get the envelope too.
+      // Errors Node's HTTP parser raises (a header too large) and those
+      // Fastify raises before routing (a malformed URL) get the envelope too.
+      clientErrorHandler,
       frameworkErrors: (
         error: FastifyError,
         _request: FastifyRequest,
@@ -64,11 +85,16 @@ export async function createApp(): Promise<NestFastifyApplication> {
     { bodyLimit: BODY_LIMIT_BYTES },
     parseJsonBody,
   );
+  await app.register(helmet, HELMET_OPTIONS);
   app
     .getHttpAdapter()
     .getInstance()
     .addHook('onRequest', (request, reply, done) => {
       void reply.header('x-request-id', request.id);
+      // Admin answers hold customer data: no browser or proxy keeps a copy.
+      if (request.url === '/api' || request.url.startsWith('/api/')) {
+        void reply.header('cache-control', 'no-store');
+      }
       done();
     });
   app.flushLogs();

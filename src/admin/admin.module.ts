@@ -24,6 +24,9 @@ import { StatsController } from './stats.controller';
             limit: config.admin.throttleLimit,
           },
         ],
+        // The answer says what happened and when to retry, not the class name.
+        errorMessage: (_context, { timeToBlockExpire, timeToExpire }) =>
+          `Too many requests: try again in ${Math.max(1, Math.ceil(timeToBlockExpire || timeToExpire))} s`,
         // One budget per client across the whole admin API, not per route.
         generateKey: (_context, tracker, throttler) =>
           `${config.redisKeyPrefix}:admin-throttle:${throttler}:${tracker}`,
