@@ -5,7 +5,7 @@ import {
   FastifyAdapter,
   NestFastifyApplication,
 } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
@@ -14,6 +14,7 @@ import { parseJsonBody } from './common/json-body.parser';
 import { StrictValidationPipe } from './common/strict-validation.pipe';
 import { AppConfig } from './config/app-config';
 import { validateEnv } from './config/validate-env';
+import { buildOpenApiDocument } from './openapi-document';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
@@ -111,22 +112,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
 }
 
 function setUpSwagger(app: NestFastifyApplication) {
-  const config = new DocumentBuilder()
-    .setTitle('ClariOps')
-    .setDescription(
-      'WhatsApp Cloud API webhooks answered by an OpenAI-compatible LLM, and the admin API operators use to watch and steer conversations. Admin routes take `Authorization: Bearer <ADMIN_API_KEY>` and answer `{ success, message, data }`.',
-    )
-    .setVersion('0.1.0')
-    .addBearerAuth(
-      {
-        type: 'http',
-        scheme: 'bearer',
-        bearerFormat: 'API key',
-        description: 'ADMIN_API_KEY',
-      },
-      'admin-key',
-    )
-    .build();
-  const document = SwaggerModule.createDocument(app, config);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'docs-json',
+  });
 }
