@@ -143,6 +143,23 @@ describe('POST /api/send-message', () => {
     });
     expect(res.status).toBe(502);
     expect(res.body.message).toContain('131047');
+
+    const page = await api('GET', `/api/conversations?customer=${customer}`);
+    expect(page.body.data.items).toHaveLength(1);
+    const messages = await api(
+      'GET',
+      `/api/conversations/${page.body.data.items[0].id}/messages`,
+    );
+    expect(messages.body.data.items).toEqual([
+      expect.objectContaining({
+        direction: 'outbound',
+        author: 'operator',
+        text: 'late',
+        status: 'failed',
+        wamid: null,
+        error: expect.objectContaining({ code: 131047 }),
+      }),
+    ]);
   });
 });
 
@@ -277,13 +294,44 @@ describe('inbox and stats', () => {
     expect((await api('GET', '/api/session/19998887777')).status).toBe(404);
   });
 
-  it('reports traffic, tokens and reply latency', async () => {
-    const res = await api('GET', '/api/stats');
-    expect(res.status).toBe(200);
-    expect(res.body.data.inboundMessages).toBeGreaterThan(0);
-    expect(res.body.data.llmTokens.total).toBeGreaterThan(0);
-    expect(res.body.data.replyLatencyMs.samples).toBeGreaterThan(0);
-    expect(res.body.data.replyLatencyMs.median).toEqual(expect.any(Number));
+  it("reports exactly one customer's traffic, tokens and reply latency for a period holding only them", async () => {
+    // An app of its own, so that the period holds this test's traffic only.
+    const own = await startTestApp({
+      ...fakeEnv(graph, openai),
+      LOG_LEVEL: 'error',
+    });
+    try {
+      const customer = newCustomer();
+      const from = new Date(Date.now() - 60_000).toISOString();
+      openai.enqueue({
+        type: 'reply',
+        content: 'We open at nine.',
+        usage: { prompt: 40, completion: 6 },
+      });
+      await postWebhook(own.url, textWebhook(customer, 'when do you open?'));
+      await waitFor(() => sentTo(customer).length === 1);
+      const to = new Date(Date.now() + 60_000).toISOString();
+
+      const res = await fetch(`${own.url}/api/stats?from=${from}&to=${to}`, {
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
+      expect(res.status).toBe(200);
+      const stats = ((await res.json()) as Envelope).data;
+      expect(stats).toMatchObject({
+        inboundMessages: 1,
+        outboundMessages: 1,
+        conversationsOpened: 1,
+        handoffs: 0,
+        fallbackReplies: 0,
+        llmTokens: { prompt: 40, completion: 6, total: 46 },
+        sendFailures: [],
+      });
+      expect(stats.replyLatencyMs.samples).toBe(1);
+      expect(stats.replyLatencyMs.median).toBeGreaterThanOrEqual(0);
+      expect(stats.replyLatencyMs.p95).toBe(stats.replyLatencyMs.median);
+    } finally {
+      await own.close();
+    }
   });
 });
 
@@ -297,8 +345,11 @@ describe('POST /api/generate-response', () => {
     expect(res.body.data).toMatchObject({
       reply: 'Echo: Do you have it in blue?',
       conversationId: null,
-      metadata: { model: 'test-model', tokens: { total: expect.any(Number) } },
+      metadata: { model: 'test-model', tokens: expect.any(Number) },
     });
+    const { tokens, usage } = res.body.data.metadata;
+    expect(usage.prompt + usage.completion).toBe(tokens);
+    expect(usage.total).toBe(tokens);
     expect(graph.requests).toHaveLength(0);
   });
 
