@@ -8,6 +8,8 @@ import {
 } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { IsString, MinLength } from 'class-validator';
+import { DrizzleQueryError } from 'drizzle-orm';
+import { inspect } from 'node:util';
 import { errorCodes } from 'fastify';
 import { DomainError } from './domain.error';
 import { toErrorResponse } from './all-exceptions.filter';
@@ -179,6 +181,28 @@ describe('toErrorResponse', () => {
       err: error,
     });
     expect(text).toContain(body.errorId);
+  });
+
+  it("logs a failed query's SQL and cause without its parameters (message text, phone numbers)", () => {
+    const cause = new Error('invalid byte sequence for encoding "UTF8": 0x00');
+    const error = new DrizzleQueryError(
+      'insert into "messages" ("customer", "text") values ($1, $2)',
+      ['16505551234', 'my card number is 4111'],
+      cause,
+    );
+
+    const { status, body } = toErrorResponse(error, logger.asLogger(), REQUEST);
+
+    expect(status).toBe(500);
+    const [logged] = logger.errors[0] as [{ err: Error; errorId: string }];
+    expect(logged.errorId).toBe(body.errorId);
+    const written = inspect(logged, { depth: 5 });
+    expect(written).toContain('insert into "messages"');
+    expect(written).toContain('invalid byte sequence');
+    expect(written).toMatch(/\n\s+at /);
+    expect(written).not.toContain('4111');
+    expect(written).not.toContain('16505551234');
+    expect(logged.err.stack).not.toContain('4111');
   });
 
   it('gives every unknown error its own id', () => {

@@ -7,6 +7,7 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
+import { DrizzleQueryError } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from './domain.error';
 
@@ -103,6 +104,27 @@ export function toErrorResponse(
   );
 }
 
+/**
+ * The error as it may be logged. A failed Drizzle query carries its bound
+ * parameters (message text, phone numbers) in its message, stack and
+ * `params`: the log keeps the SQL, the cause (the driver's error) and the
+ * stack frames, never the values.
+ */
+export function loggableError(error: unknown): Error {
+  if (error instanceof DrizzleQueryError) {
+    const safe = new Error(`Failed query: ${error.query}`, {
+      cause: error.cause,
+    });
+    safe.name = 'DrizzleQueryError';
+    const frames = (error.stack ?? '')
+      .split('\n')
+      .filter((line) => /^\s+at /.test(line));
+    safe.stack = [`${safe.name}: ${safe.message}`, ...frames].join('\n');
+    return safe;
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 function serverError(
   error: unknown,
   logger: Logger,
@@ -115,7 +137,7 @@ function serverError(
       errorId,
       method: context.method,
       url: context.url,
-      err: error instanceof Error ? error : new Error(String(error)),
+      err: loggableError(error),
     },
     `unhandled error ${errorId}`,
   );
