@@ -4,6 +4,7 @@ import { FakeOpenAi } from './fakes/fake-openai';
 import { waitFor } from './fakes/wait-for';
 import {
   fakeEnv,
+  PHONE_NUMBER_ID,
   startTestApp,
   TestApp,
   VERIFY_TOKEN,
@@ -322,21 +323,22 @@ describe('webhook pipeline', () => {
     expect(sentTo(customer)).toEqual([]);
   });
 
-  it('stores a message from a customer known only by a business-scoped user id and fails its reply once, without retries', async () => {
+  it('replies once, by recipient and without to, to a customer known only by a business-scoped user id', async () => {
     const userId = `US.${Date.now()}${customerSeq++}`;
+    const wamid = newWamid();
     const payload = envelope({
       field: 'messages',
       value: {
         messaging_product: 'whatsapp',
         metadata: {
           display_phone_number: '15550783881',
-          phone_number_id: '106540352242922',
+          phone_number_id: PHONE_NUMBER_ID,
         },
         contacts: [{ profile: { name: 'Username User' }, user_id: userId }],
         messages: [
           {
             from_user_id: userId,
-            id: newWamid(),
+            id: wamid,
             timestamp: String(Math.floor(Date.now() / 1000)),
             type: 'text',
             text: { body: 'hi from a username' },
@@ -345,21 +347,28 @@ describe('webhook pipeline', () => {
       },
     });
     expect((await postWebhook(app.url, payload)).status).toBe(200);
-    const failed = await waitFor(async () => {
-      const found = await rows<{ status: string; error: { message: string } }>(
+    const stored = await waitFor(async () => {
+      const found = await rows<{ status: string; wamid: string | null }>(
         app,
-        sql`select m.status, m.error from messages m join conversations c on c.id = m.conversation_id
+        sql`select m.status, m.wamid from messages m join conversations c on c.id = m.conversation_id
             where c.customer_wa_id = ${userId} and m.direction = 'outbound'`,
       );
-      return found.length > 0 && found[0].status === 'failed' && found;
+      return found.length > 0 && found[0].status === 'sent' && found;
     });
-    expect(failed).toHaveLength(1);
-    expect(failed[0].error.message).toMatch(/no phone number/);
-    expect(
-      graph.requests.filter(
-        (r) => (r.body as { to?: string })?.to !== undefined,
-      ),
-    ).toHaveLength(0);
+    const sends = graph.requests.filter(
+      (r) => (r.body as { recipient?: string })?.recipient === userId,
+    );
+    expect(sends).toHaveLength(1);
+    expect(sends[0].body).not.toHaveProperty('to');
+    expect(graph.sentMessages().filter((m) => m.recipient === userId)).toEqual([
+      expect.objectContaining({ body: 'Echo: hi from a username' }),
+    ]);
+    expect(stored).toEqual([
+      { status: 'sent', wamid: graph.sentMessages().at(-1)?.wamid },
+    ]);
+    expect(graph.readReceipts()).toContainEqual(
+      expect.objectContaining({ messageId: wamid, typing: true }),
+    );
   });
 
   it('applies delivery statuses without ever downgrading them', async () => {
