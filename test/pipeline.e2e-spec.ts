@@ -443,6 +443,126 @@ describe('webhook pipeline', () => {
     expect(openai.requests).toHaveLength(0);
   });
 
+  it('answers a captioned document like text, telling the model what was attached and that it cannot see it', async () => {
+    const customer = newCustomer();
+    await postWebhook(
+      app.url,
+      envelope(
+        messageChange([
+          {
+            from: customer,
+            type: 'document',
+            body: {
+              id: '1003383421387257',
+              filename: 'invoice.pdf',
+              mime_type: 'application/pdf',
+              caption: 'Is this paid?',
+            },
+          },
+        ]),
+      ),
+    );
+    const [reply] = await waitFor(
+      () => sentTo(customer).length > 0 && sentTo(customer),
+    );
+    expect(reply.body).not.toMatch(/only read text/);
+    expect(openai.requests).toHaveLength(1);
+    const said = String(openai.requests[0].messages.at(-1)?.content);
+    expect(said).toMatch(/^\[document invoice\.pdf\] Is this paid\?\n/);
+    expect(said).toMatch(/not available to you/);
+  });
+
+  it('answers a Flow reply with its fields as text, and keeps it in the context of the next turn', async () => {
+    const customer = newCustomer();
+    await postWebhook(
+      app.url,
+      envelope(
+        messageChange([
+          {
+            from: customer,
+            type: 'interactive',
+            body: {
+              type: 'nfm_reply',
+              nfm_reply: {
+                name: 'flow',
+                body: 'Sent',
+                response_json: JSON.stringify({
+                  flow_token: 'unused',
+                  name: 'Ana',
+                  date: '2026-12-03',
+                }),
+              },
+            },
+          },
+        ]),
+      ),
+    );
+    const [reply] = await waitFor(
+      () => sentTo(customer).length > 0 && sentTo(customer),
+    );
+    expect(reply.body).toBe('Echo: Form reply: name: Ana, date: 2026-12-03');
+    await postWebhook(app.url, textWebhook(customer, 'Is that booked?'));
+    await waitFor(() => sentTo(customer).length === 2);
+    const contents = openai.requests
+      .at(-1)!
+      .messages.slice(1)
+      .map((m) => `${m.role}:${String(m.content)}`);
+    expect(contents).toEqual([
+      'user:Form reply: name: Ana, date: 2026-12-03',
+      'assistant:Echo: Form reply: name: Ana, date: 2026-12-03',
+      'user:Is that booked?',
+    ]);
+  });
+
+  it('gives the model the items, quantities and prices of an order, and the ad a customer came from', async () => {
+    const customer = newCustomer();
+    await postWebhook(
+      app.url,
+      envelope(
+        messageChange([
+          {
+            from: customer,
+            type: 'order',
+            body: {
+              catalog_id: '194836987003835',
+              text: '',
+              product_items: [
+                {
+                  product_retailer_id: 'di9ozbzfi4',
+                  quantity: 2,
+                  item_price: 30,
+                  currency: 'USD',
+                },
+              ],
+            },
+          },
+        ]),
+      ),
+    );
+    await waitFor(() => sentTo(customer).length === 1);
+    expect(String(openai.requests.at(-1)?.messages.at(-1)?.content)).toBe(
+      'Order (catalog 194836987003835): 2 x di9ozbzfi4 at 30 USD each',
+    );
+
+    const fromAd = textWebhook(customer, 'Can I get more info on this?');
+    Object.assign(fromAd.entry[0].changes[0].value.messages[0], {
+      referral: {
+        source_url: 'https://fb.me/3cr4Wqqkv',
+        source_id: '120226305854810726',
+        source_type: 'ad',
+        body: 'Summer Succulents are here!',
+        headline: 'Chat with us',
+        media_type: 'image',
+        ctwa_clid: 'Aff-n8ZTODiE79d22KtAwQ',
+      },
+    });
+    await postWebhook(app.url, fromAd);
+    await waitFor(() => sentTo(customer).length === 2);
+    expect(String(openai.requests.at(-1)?.messages.at(-1)?.content)).toBe(
+      'Can I get more info on this?\n[The customer came from an ad: Chat with us — Summer Succulents are here! — source: ad https://fb.me/3cr4Wqqkv]',
+    );
+  });
+
   it('stores reactions and unsupported messages without replying', async () => {
     const customer = newCustomer();
     await postWebhook(
