@@ -544,8 +544,10 @@ describe('webhook pipeline', () => {
       'Order (catalog 194836987003835): 2 x di9ozbzfi4 at 30 USD each',
     );
 
-    const fromAd = textWebhook(customer, 'Can I get more info on this?');
-    Object.assign(fromAd.entry[0].changes[0].value.messages[0], {
+    const fromAd = messageChange([
+      { from: customer, text: 'Can I get more info on this?' },
+    ]);
+    Object.assign(fromAd.value.messages[0], {
       referral: {
         source_url: 'https://fb.me/3cr4Wqqkv',
         source_id: '120226305854810726',
@@ -556,7 +558,7 @@ describe('webhook pipeline', () => {
         ctwa_clid: 'Aff-n8ZTODiE79d22KtAwQ',
       },
     });
-    await postWebhook(app.url, fromAd);
+    await postWebhook(app.url, envelope(fromAd));
     await waitFor(() => sentTo(customer).length === 2);
     expect(String(openai.requests.at(-1)?.messages.at(-1)?.content)).toBe(
       'Can I get more info on this?\n[The customer came from an ad: Chat with us — Summer Succulents are here! — source: ad https://fb.me/3cr4Wqqkv]',
