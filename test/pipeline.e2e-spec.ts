@@ -565,6 +565,36 @@ describe('webhook pipeline', () => {
     );
   });
 
+  it('answers a webhook of 1,000 messages with one bounded LLM call and one reply that answers them all', async () => {
+    const customer = newCustomer();
+    const specs = Array.from({ length: 1000 }, (_, i) => ({
+      from: customer,
+      text: `message number ${i}`,
+    }));
+    expect(
+      (await postWebhook(app.url, envelope(messageChange(specs)))).status,
+    ).toBe(200);
+    await waitFor(() => sentTo(customer).length === 1);
+    const unanswered = await waitFor(async () => {
+      const [row] = await rows<{ total: number; open: number }>(
+        app,
+        sql`select count(*)::int as total, count(*) filter (where m.answered_at is null)::int as open
+              from messages m join conversations c on c.id = m.conversation_id
+             where c.customer_wa_id = ${customer} and m.direction = 'inbound'`,
+      );
+      return row.total === 1000 && row;
+    });
+    expect(unanswered.open).toBe(0);
+    expect(openai.requests).toHaveLength(1);
+    const contents = openai.requests[0].messages.map((m) => String(m.content));
+    expect(contents).toHaveLength(1 + 1 + 50);
+    expect(contents[1]).toBe(
+      '[950 earlier messages from the customer not shown]',
+    );
+    expect(contents.at(-1)).toBe('message number 999');
+    expect(sentTo(customer)).toHaveLength(1);
+  });
+
   it('stores reactions and unsupported messages without replying', async () => {
     const customer = newCustomer();
     await postWebhook(
