@@ -371,6 +371,41 @@ describe('webhook pipeline', () => {
     );
   });
 
+  it('stores a message to another business number without answering it, and keeps it out of the context of later replies', async () => {
+    const customer = newCustomer();
+    const elsewhere = messageChange([
+      { from: customer, text: 'Written to your other number' },
+    ]);
+    elsewhere.value.metadata.phone_number_id = '999000111222333';
+    const otherWamid = elsewhere.value.messages[0].id;
+    expect((await postWebhook(app.url, envelope(elsewhere))).status).toBe(200);
+    const [stored] = await waitFor(async () => {
+      const found = await rows<{ reply_action: string; settled: boolean }>(
+        app,
+        sql`select reply_action, answered_at is not null as settled from messages where wamid = ${otherWamid}`,
+      );
+      return found.length > 0 && found;
+    });
+    expect(stored).toEqual({ reply_action: 'not-served', settled: true });
+
+    await postWebhook(app.url, textWebhook(customer, 'Written to this number'));
+    const [reply] = await waitFor(
+      () => sentTo(customer).length > 0 && sentTo(customer),
+    );
+    expect(reply).toMatchObject({
+      phoneNumberId: PHONE_NUMBER_ID,
+      body: 'Echo: Written to this number',
+    });
+    expect(openai.requests).toHaveLength(1);
+    expect(JSON.stringify(openai.requests[0].messages)).not.toContain(
+      'other number',
+    );
+    expect(graph.readReceipts().map((r) => r.messageId)).not.toContain(
+      otherWamid,
+    );
+    expect(sentTo(customer)).toHaveLength(1);
+  });
+
   it('applies delivery statuses without ever downgrading them', async () => {
     const customer = newCustomer();
     await postWebhook(app.url, textWebhook(customer, 'status please'));
