@@ -191,7 +191,16 @@ describe('webhook pipeline', () => {
     expect(big.status).toBe(413);
   });
 
-  it('accepts payloads of any shape without a 5xx', async () => {
+  it('answers 200 to payloads of any shape and stores nothing from those that hold no event', async () => {
+    const counts = () =>
+      rows<Record<string, number>>(
+        app,
+        sql`select (select count(*)::int from messages where direction = 'inbound') as inbound,
+                   (select count(*)::int from conversations) as conversations,
+                   (select count(*)::int from status_events) as statuses,
+                   (select count(*)::int from webhook_errors) as errors`,
+      );
+    const before = await counts();
     for (const payload of [
       [],
       'text',
@@ -200,10 +209,28 @@ describe('webhook pipeline', () => {
       {},
       { entry: 'x' },
       { entry: [{ changes: [{ value: { messages: [{}] } }] }] },
+      // A message without an id, and a status without a status.
+      {
+        entry: [
+          {
+            changes: [
+              {
+                value: {
+                  messages: [
+                    { from: '15550000001', type: 'text', text: { body: 'x' } },
+                  ],
+                  statuses: [{ id: 'wamid.none' }],
+                },
+              },
+            ],
+          },
+        ],
+      },
     ]) {
       const res = await postWebhook(app.url, payload);
       expect(res.status).toBe(200);
     }
+    expect(await counts()).toEqual(before);
     const health = await fetch(`${app.url}/api/health`);
     expect(health.status).toBe(200);
   });
