@@ -433,6 +433,36 @@ describe('webhook pipeline', () => {
     expect(sentTo(customer)).toHaveLength(1);
   });
 
+  it('fails a reply to a business-scoped user id once, without retries, when Meta answers 131062', async () => {
+    const userId = `US.${Date.now()}${customerSeq++}`;
+    graph.failSendsTo(userId, { status: 400, code: 131062 });
+    const change = messageChange([{ from: userId, text: 'hello again' }]);
+    const [message] = change.value.messages;
+    Object.assign(message, { from: undefined, from_user_id: userId });
+    Object.assign(change.value.contacts[0], {
+      wa_id: undefined,
+      user_id: userId,
+    });
+    await postWebhook(app.url, envelope(change));
+    const failed = await waitFor(async () => {
+      const found = await rows<{ status: string; error: { code: number } }>(
+        app,
+        sql`select m.status, m.error from messages m join conversations c on c.id = m.conversation_id
+            where c.customer_wa_id = ${userId} and m.direction = 'outbound'`,
+      );
+      return found.length > 0 && found[0].status === 'failed' && found;
+    });
+    expect(failed).toEqual([
+      expect.objectContaining({
+        error: expect.objectContaining({ code: 131062 }),
+      }),
+    ]);
+    const attempts = graph.requests.filter(
+      (r) => (r.body as { recipient?: string })?.recipient === userId,
+    );
+    expect(attempts).toHaveLength(1);
+  });
+
   it('applies delivery statuses without ever downgrading them', async () => {
     const customer = newCustomer();
     await postWebhook(app.url, textWebhook(customer, 'status please'));
