@@ -4,6 +4,7 @@ import { FakeOpenAi } from './fakes/fake-openai';
 import { waitFor } from './fakes/wait-for';
 import {
   fakeEnv,
+  PHONE_NUMBER_ID,
   startTestApp,
   TestApp,
   VERIFY_TOKEN,
@@ -190,7 +191,16 @@ describe('webhook pipeline', () => {
     expect(big.status).toBe(413);
   });
 
-  it('accepts payloads of any shape without a 5xx', async () => {
+  it('answers 200 to payloads of any shape and stores nothing from those that hold no event', async () => {
+    const counts = () =>
+      rows<Record<string, number>>(
+        app,
+        sql`select (select count(*)::int from messages where direction = 'inbound') as inbound,
+                   (select count(*)::int from conversations) as conversations,
+                   (select count(*)::int from status_events) as statuses,
+                   (select count(*)::int from webhook_errors) as errors`,
+      );
+    const before = await counts();
     for (const payload of [
       [],
       'text',
@@ -199,10 +209,28 @@ describe('webhook pipeline', () => {
       {},
       { entry: 'x' },
       { entry: [{ changes: [{ value: { messages: [{}] } }] }] },
+      // A message without an id, and a status without a status.
+      {
+        entry: [
+          {
+            changes: [
+              {
+                value: {
+                  messages: [
+                    { from: '15550000001', type: 'text', text: { body: 'x' } },
+                  ],
+                  statuses: [{ id: 'wamid.none' }],
+                },
+              },
+            ],
+          },
+        ],
+      },
     ]) {
       const res = await postWebhook(app.url, payload);
       expect(res.status).toBe(200);
     }
+    expect(await counts()).toEqual(before);
     const health = await fetch(`${app.url}/api/health`);
     expect(health.status).toBe(200);
   });
@@ -322,21 +350,22 @@ describe('webhook pipeline', () => {
     expect(sentTo(customer)).toEqual([]);
   });
 
-  it('stores a message from a customer known only by a business-scoped user id and fails its reply once, without retries', async () => {
+  it('replies once, by recipient and without to, to a customer known only by a business-scoped user id', async () => {
     const userId = `US.${Date.now()}${customerSeq++}`;
+    const wamid = newWamid();
     const payload = envelope({
       field: 'messages',
       value: {
         messaging_product: 'whatsapp',
         metadata: {
           display_phone_number: '15550783881',
-          phone_number_id: '106540352242922',
+          phone_number_id: PHONE_NUMBER_ID,
         },
         contacts: [{ profile: { name: 'Username User' }, user_id: userId }],
         messages: [
           {
             from_user_id: userId,
-            id: newWamid(),
+            id: wamid,
             timestamp: String(Math.floor(Date.now() / 1000)),
             type: 'text',
             text: { body: 'hi from a username' },
@@ -345,21 +374,93 @@ describe('webhook pipeline', () => {
       },
     });
     expect((await postWebhook(app.url, payload)).status).toBe(200);
+    const stored = await waitFor(async () => {
+      const found = await rows<{ status: string; wamid: string | null }>(
+        app,
+        sql`select m.status, m.wamid from messages m join conversations c on c.id = m.conversation_id
+            where c.customer_wa_id = ${userId} and m.direction = 'outbound'`,
+      );
+      return found.length > 0 && found[0].status === 'sent' && found;
+    });
+    const sends = graph.requests.filter(
+      (r) => (r.body as { recipient?: string })?.recipient === userId,
+    );
+    expect(sends).toHaveLength(1);
+    expect(sends[0].body).not.toHaveProperty('to');
+    expect(graph.sentMessages().filter((m) => m.recipient === userId)).toEqual([
+      expect.objectContaining({ body: 'Echo: hi from a username' }),
+    ]);
+    expect(stored).toEqual([
+      { status: 'sent', wamid: graph.sentMessages().at(-1)?.wamid },
+    ]);
+    expect(graph.readReceipts()).toContainEqual(
+      expect.objectContaining({ messageId: wamid, typing: true }),
+    );
+  });
+
+  it('stores a message to another business number without answering it, and keeps it out of the context of later replies', async () => {
+    const customer = newCustomer();
+    const elsewhere = messageChange([
+      { from: customer, text: 'Written to your other number' },
+    ]);
+    elsewhere.value.metadata.phone_number_id = '999000111222333';
+    const otherWamid = elsewhere.value.messages[0].id;
+    expect((await postWebhook(app.url, envelope(elsewhere))).status).toBe(200);
+    const [stored] = await waitFor(async () => {
+      const found = await rows<{ reply_action: string; settled: boolean }>(
+        app,
+        sql`select reply_action, answered_at is not null as settled from messages where wamid = ${otherWamid}`,
+      );
+      return found.length > 0 && found;
+    });
+    expect(stored).toEqual({ reply_action: 'not-served', settled: true });
+
+    await postWebhook(app.url, textWebhook(customer, 'Written to this number'));
+    const [reply] = await waitFor(
+      () => sentTo(customer).length > 0 && sentTo(customer),
+    );
+    expect(reply).toMatchObject({
+      phoneNumberId: PHONE_NUMBER_ID,
+      body: 'Echo: Written to this number',
+    });
+    expect(openai.requests).toHaveLength(1);
+    expect(JSON.stringify(openai.requests[0].messages)).not.toContain(
+      'other number',
+    );
+    expect(graph.readReceipts().map((r) => r.messageId)).not.toContain(
+      otherWamid,
+    );
+    expect(sentTo(customer)).toHaveLength(1);
+  });
+
+  it('fails a reply to a business-scoped user id once, without retries, when Meta answers 131062', async () => {
+    const userId = `US.${Date.now()}${customerSeq++}`;
+    graph.failSendsTo(userId, { status: 400, code: 131062 });
+    const change = messageChange([{ from: userId, text: 'hello again' }]);
+    const [message] = change.value.messages;
+    Object.assign(message, { from: undefined, from_user_id: userId });
+    Object.assign(change.value.contacts[0], {
+      wa_id: undefined,
+      user_id: userId,
+    });
+    await postWebhook(app.url, envelope(change));
     const failed = await waitFor(async () => {
-      const found = await rows<{ status: string; error: { message: string } }>(
+      const found = await rows<{ status: string; error: { code: number } }>(
         app,
         sql`select m.status, m.error from messages m join conversations c on c.id = m.conversation_id
             where c.customer_wa_id = ${userId} and m.direction = 'outbound'`,
       );
       return found.length > 0 && found[0].status === 'failed' && found;
     });
-    expect(failed).toHaveLength(1);
-    expect(failed[0].error.message).toMatch(/no phone number/);
-    expect(
-      graph.requests.filter(
-        (r) => (r.body as { to?: string })?.to !== undefined,
-      ),
-    ).toHaveLength(0);
+    expect(failed).toEqual([
+      expect.objectContaining({
+        error: expect.objectContaining({ code: 131062 }),
+      }),
+    ]);
+    const attempts = graph.requests.filter(
+      (r) => (r.body as { recipient?: string })?.recipient === userId,
+    );
+    expect(attempts).toHaveLength(1);
   });
 
   it('applies delivery statuses without ever downgrading them', async () => {
@@ -432,6 +533,158 @@ describe('webhook pipeline', () => {
     );
     expect(reply.body).toMatch(/only read text/);
     expect(openai.requests).toHaveLength(0);
+  });
+
+  it('answers a captioned document like text, telling the model what was attached and that it cannot see it', async () => {
+    const customer = newCustomer();
+    await postWebhook(
+      app.url,
+      envelope(
+        messageChange([
+          {
+            from: customer,
+            type: 'document',
+            body: {
+              id: '1003383421387257',
+              filename: 'invoice.pdf',
+              mime_type: 'application/pdf',
+              caption: 'Is this paid?',
+            },
+          },
+        ]),
+      ),
+    );
+    const [reply] = await waitFor(
+      () => sentTo(customer).length > 0 && sentTo(customer),
+    );
+    expect(reply.body).not.toMatch(/only read text/);
+    expect(openai.requests).toHaveLength(1);
+    const said = String(openai.requests[0].messages.at(-1)?.content);
+    expect(said).toMatch(/^\[document invoice\.pdf\] Is this paid\?\n/);
+    expect(said).toMatch(/not available to you/);
+  });
+
+  it('answers a Flow reply with its fields as text, and keeps it in the context of the next turn', async () => {
+    const customer = newCustomer();
+    await postWebhook(
+      app.url,
+      envelope(
+        messageChange([
+          {
+            from: customer,
+            type: 'interactive',
+            body: {
+              type: 'nfm_reply',
+              nfm_reply: {
+                name: 'flow',
+                body: 'Sent',
+                response_json: JSON.stringify({
+                  flow_token: 'unused',
+                  name: 'Ana',
+                  date: '2026-12-03',
+                }),
+              },
+            },
+          },
+        ]),
+      ),
+    );
+    const [reply] = await waitFor(
+      () => sentTo(customer).length > 0 && sentTo(customer),
+    );
+    expect(reply.body).toBe('Echo: Form reply: name: Ana, date: 2026-12-03');
+    await postWebhook(app.url, textWebhook(customer, 'Is that booked?'));
+    await waitFor(() => sentTo(customer).length === 2);
+    const contents = openai.requests
+      .at(-1)!
+      .messages.slice(1)
+      .map((m) => `${m.role}:${String(m.content)}`);
+    expect(contents).toEqual([
+      'user:Form reply: name: Ana, date: 2026-12-03',
+      'assistant:Echo: Form reply: name: Ana, date: 2026-12-03',
+      'user:Is that booked?',
+    ]);
+  });
+
+  it('gives the model the items, quantities and prices of an order, and the ad a customer came from', async () => {
+    const customer = newCustomer();
+    await postWebhook(
+      app.url,
+      envelope(
+        messageChange([
+          {
+            from: customer,
+            type: 'order',
+            body: {
+              catalog_id: '194836987003835',
+              text: '',
+              product_items: [
+                {
+                  product_retailer_id: 'di9ozbzfi4',
+                  quantity: 2,
+                  item_price: 30,
+                  currency: 'USD',
+                },
+              ],
+            },
+          },
+        ]),
+      ),
+    );
+    await waitFor(() => sentTo(customer).length === 1);
+    expect(String(openai.requests.at(-1)?.messages.at(-1)?.content)).toBe(
+      'Order (catalog 194836987003835): 2 x di9ozbzfi4 at 30 USD each',
+    );
+
+    const fromAd = messageChange([
+      { from: customer, text: 'Can I get more info on this?' },
+    ]);
+    Object.assign(fromAd.value.messages[0], {
+      referral: {
+        source_url: 'https://fb.me/3cr4Wqqkv',
+        source_id: '120226305854810726',
+        source_type: 'ad',
+        body: 'Summer Succulents are here!',
+        headline: 'Chat with us',
+        media_type: 'image',
+        ctwa_clid: 'Aff-n8ZTODiE79d22KtAwQ',
+      },
+    });
+    await postWebhook(app.url, envelope(fromAd));
+    await waitFor(() => sentTo(customer).length === 2);
+    expect(String(openai.requests.at(-1)?.messages.at(-1)?.content)).toBe(
+      'Can I get more info on this?\n[The customer came from an ad: Chat with us — Summer Succulents are here! — source: ad https://fb.me/3cr4Wqqkv]',
+    );
+  });
+
+  it('answers a webhook of 1,000 messages with one bounded LLM call and one reply that answers them all', async () => {
+    const customer = newCustomer();
+    const specs = Array.from({ length: 1000 }, (_, i) => ({
+      from: customer,
+      text: `message number ${i}`,
+    }));
+    expect(
+      (await postWebhook(app.url, envelope(messageChange(specs)))).status,
+    ).toBe(200);
+    await waitFor(() => sentTo(customer).length === 1);
+    const unanswered = await waitFor(async () => {
+      const [row] = await rows<{ total: number; open: number }>(
+        app,
+        sql`select count(*)::int as total, count(*) filter (where m.answered_at is null)::int as open
+              from messages m join conversations c on c.id = m.conversation_id
+             where c.customer_wa_id = ${customer} and m.direction = 'inbound'`,
+      );
+      return row.total === 1000 && row;
+    });
+    expect(unanswered.open).toBe(0);
+    expect(openai.requests).toHaveLength(1);
+    const contents = openai.requests[0].messages.map((m) => String(m.content));
+    expect(contents).toHaveLength(1 + 1 + 50);
+    expect(contents[1]).toBe(
+      '[950 earlier messages from the customer not shown]',
+    );
+    expect(contents.at(-1)).toBe('message number 999');
+    expect(sentTo(customer)).toHaveLength(1);
   });
 
   it('stores reactions and unsupported messages without replying', async () => {

@@ -173,6 +173,37 @@ export function conversationRepositoryContract(
     expect(await repo.findConversationsWithPendingWork()).toEqual([]);
   });
 
+  it('settles a message for a business number the app does not serve at once, schedules no turn, and leaves it out of later context', async () => {
+    const elsewhere = inbound({
+      text: 'to the other number',
+      reply: 'not-served',
+    });
+    const result = await repo.ingest(
+      batch({ messages: [elsewhere] }),
+      t0,
+      TIMEOUT,
+    );
+    expect(result).toMatchObject({ stored: 1, conversationsToAnswer: [] });
+    expect(await repo.findConversationsWithPendingWork()).toEqual([]);
+
+    const later = await repo.ingest(
+      batch({
+        messages: [inbound({ text: 'to our number', timestamp: at(1000) })],
+      }),
+      at(1000),
+      TIMEOUT,
+    );
+    const [conversationId] = later.conversationsToAnswer;
+    const turn = await repo.loadTurn(conversationId, 10, t0);
+    expect(turn?.unanswered.map((m) => m.text)).toEqual(['to our number']);
+    expect(turn?.history).toEqual([]);
+    const stored = await repo.getRecentMessages(conversationId, 10);
+    expect(stored.map((m) => [m.text, m.replyAction])).toEqual([
+      ['to the other number', 'not-served'],
+      ['to our number', 'llm'],
+    ]);
+  });
+
   it('records a reply atomically and refuses to answer the same messages twice', async () => {
     const {
       conversationsToAnswer: [id],

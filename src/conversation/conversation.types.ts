@@ -14,7 +14,13 @@ export type {
   StoredError,
 };
 
-export type ReplyAction = 'llm' | 'media-notice' | 'none';
+/**
+ * How the bot answers an inbound message: `llm`, the `media-notice`, or
+ * not at all (`none`: nothing to answer). `not-served`: the message reached
+ * a business number this app does not answer; it is stored, shown, settled
+ * at once and kept out of the context of later turns.
+ */
+export type ReplyAction = 'llm' | 'media-notice' | 'none' | 'not-served';
 
 export interface Conversation {
   id: string;

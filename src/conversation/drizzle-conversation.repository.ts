@@ -221,7 +221,7 @@ export class DrizzleConversationRepository extends ConversationRepository {
               status, sent_at, reply_action, answered_at)
       select o.id, 'inbound', 'customer', f.wamid, f.kind, f.body, f.media_id, f.raw,
              'received', f.sent_at, f.reply_action,
-             case when f.reply_action = 'none' then ${now}::timestamptz end
+             case when f.reply_action not in ('llm', 'media-notice') then ${now}::timestamptz end
         from fresh f join opened o on o.customer_wa_id = f.customer
        order by f.n
       on conflict (wamid) do nothing
@@ -234,7 +234,9 @@ export class DrizzleConversationRepository extends ConversationRepository {
 
     const toAnswer = new Set(
       inserted
-        .filter((m) => m.reply_action !== 'none')
+        .filter(
+          (m) => m.reply_action === 'llm' || m.reply_action === 'media-notice',
+        )
         .map((m) => m.conversation_id),
     );
     return {
@@ -380,6 +382,7 @@ export class DrizzleConversationRepository extends ConversationRepository {
                    where m.conversation_id = c.id and m.text is not null
                      and m.status <> 'failed'
                      and not (m.direction = 'inbound' and m.answered_at is null)
+                     and m.reply_action is distinct from 'not-served'
                    order by m.created_at desc, m.id desc
                    limit i.history) x),
         'turnTimes', (

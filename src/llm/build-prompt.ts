@@ -19,6 +19,20 @@ export interface PromptInput {
 
 export const BUSINESS_NAME_PLACEHOLDER = '{{BUSINESS_NAME}}';
 
+/**
+ * What one turn sends to the model at most, besides the system prompt: the
+ * customer's newest unanswered messages, then as much history as still fits
+ * in the character budget. Older new messages are summarised as a count.
+ */
+export const PROMPT_LIMITS = {
+  /** New (unanswered) messages shown; the earlier ones are counted. */
+  newMessages: 50,
+  /** Characters of history and new messages together. */
+  chars: 24_000,
+  /** Characters of any one message: WhatsApp's own limit for a text. */
+  messageChars: 4_096,
+} as const;
+
 export function defaultSystemPrompt(businessName: string): string {
   return [
     `You are the WhatsApp assistant of ${businessName}.`,
@@ -29,7 +43,8 @@ export function defaultSystemPrompt(businessName: string): string {
 }
 
 /**
- * System prompt, then the history, then the new messages. Customer text only
+ * System prompt, then the history, then the new messages, within
+ * PROMPT_LIMITS (newest kept). Customer text only
  * ever goes in the user role, so it cannot pose as instructions; the
  * business's own messages (bot and operator) are the assistant's.
  */
@@ -41,11 +56,59 @@ export function buildPrompt(input: PromptInput): ChatMessage[] {
     : defaultSystemPrompt(input.businessName);
   const toMessage = (entry: PromptEntry): ChatMessage => ({
     role: entry.from === 'customer' ? 'user' : 'assistant',
-    content: entry.text,
+    content: cut(entry.text, PROMPT_LIMITS.messageChars),
   });
+  const withText = (entries: PromptEntry[]) =>
+    entries.filter((e) => e.text.trim()).map(toMessage);
+
+  const fresh = withText(input.newMessages);
+  let budget: number = PROMPT_LIMITS.chars;
+  const shown = newestWithin(
+    fresh.slice(-PROMPT_LIMITS.newMessages),
+    budget,
+    // The newest message always goes, so the turn answers something.
+    1,
+  );
+  budget -= charsOf(shown);
+  const history = newestWithin(withText(input.history), budget, 0);
+  const hidden = fresh.length - shown.length;
   return [
     { role: 'system', content: system },
-    ...input.history.filter((e) => e.text.trim()).map(toMessage),
-    ...input.newMessages.filter((e) => e.text.trim()).map(toMessage),
+    ...history,
+    ...(hidden > 0
+      ? [
+          {
+            role: 'user' as const,
+            content: `[${String(hidden)} earlier ${hidden === 1 ? 'message' : 'messages'} from the customer not shown]`,
+          },
+        ]
+      : []),
+    ...shown,
   ];
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function charsOf(messages: ChatMessage[]): number {
+  return messages.reduce((sum, m) => sum + m.content.length, 0);
+}
+
+/** The longest run of the newest `messages` within `budget` characters (at least `atLeast`), oldest first. */
+function newestWithin(
+  messages: ChatMessage[],
+  budget: number,
+  atLeast: number,
+): ChatMessage[] {
+  let used = 0;
+  let first = messages.length;
+  while (first > 0) {
+    const next = messages[first - 1].content.length;
+    const taken = messages.length - first;
+    if (used + next > budget && taken >= atLeast) break;
+    used += next;
+    first -= 1;
+  }
+  return messages.slice(first);
 }

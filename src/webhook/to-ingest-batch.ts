@@ -37,8 +37,14 @@ function cleaned<T>(value: T): T {
   return value;
 }
 
-/** What the conversation module stores, from what the parser found. */
-export function toIngestBatch(parsed: ParsedWebhook): IngestBatch {
+/**
+ * What the conversation module stores, from what the parser found. A
+ * message for a business number `answers` refuses is stored `not-served`.
+ */
+export function toIngestBatch(
+  parsed: ParsedWebhook,
+  answers: (phoneNumberId: string | null) => boolean,
+): IngestBatch {
   return withoutNul({
     messages: parsed.messages.map((m) => ({
       wamid: m.wamid,
@@ -48,7 +54,7 @@ export function toIngestBatch(parsed: ParsedWebhook): IngestBatch {
       kind: m.kind,
       text: m.text,
       mediaId: m.mediaId,
-      reply: m.reply,
+      reply: answers(m.phoneNumberId) ? m.reply : ('not-served' as const),
       raw: m.raw,
     })),
     statuses: parsed.statuses.map((s) => ({

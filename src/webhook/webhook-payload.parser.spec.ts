@@ -147,14 +147,16 @@ describe('parseWebhookPayload', () => {
       });
     });
 
-    it('answers a text message that came from a click-to-WhatsApp ad', () => {
+    it('answers a text message that came from a click-to-WhatsApp ad, naming the ad and its source', () => {
       const message = onlyMessage(
         example('Text Message from Click to WhatsApp Ad'),
       );
       expect(message).toMatchObject({
         wamid: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUQ0N0VFMDA2MTQ0RkJFNkNDNAA=',
         kind: 'text',
-        text: 'Hello! Can I get more info on this?',
+        text:
+          'Hello! Can I get more info on this?\n' +
+          '[The customer came from an ad: Chat with us — Summer Succulents are here! — source: ad https://fb.me/3cr4Wqqkv]',
         reply: 'llm',
         contextWamid: null,
         timestamp: epoch(1750275992),
@@ -174,13 +176,13 @@ describe('parseWebhookPayload', () => {
       });
     });
 
-    it('reads an image caption as text, keeps the media id and sends a media notice', () => {
+    it('answers an image caption like text, labelled with what was attached, and keeps the media id', () => {
       const message = onlyMessage(example('Image Message'));
       expect(message).toMatchObject({
         kind: 'image',
-        text: 'Taj Mahal',
+        text: '[image] Taj Mahal',
         mediaId: '1003383421387256',
-        reply: 'media-notice',
+        reply: 'llm',
         timestamp: epoch(1744344496),
       });
     });
@@ -256,11 +258,11 @@ describe('parseWebhookPayload', () => {
       });
     });
 
-    it('summarises an order by its number of product lines, ignoring an empty note', () => {
+    it('lists an order with its catalog, products, quantities and prices, ignoring an empty note', () => {
       const message = onlyMessage(example('Order Message'));
       expect(message).toMatchObject({
         kind: 'order',
-        text: 'Order: 2 item(s)',
+        text: 'Order (catalog 194836987003835): 2 x di9ozbzfi4 at 30 USD each; 1 x nqryix03ez at 25 USD each',
         reply: 'llm',
         timestamp: epoch(1750096325),
       });
@@ -688,21 +690,62 @@ describe('parseWebhookPayload', () => {
       expect(message.text).toBe('Standard');
     });
 
-    it('does not answer a flow (nfm_reply) response', () => {
+    it('answers a flow (nfm_reply) response with its fields as readable text, without the flow token', () => {
       const message = onlyMessage(
         inbound({
           type: 'interactive',
           interactive: {
             type: 'nfm_reply',
-            nfm_reply: { name: 'flow', response_json: '{"a":1}', body: 'Sent' },
+            nfm_reply: {
+              name: 'flow',
+              body: 'Sent',
+              response_json: JSON.stringify({
+                flow_token: 'secret-token',
+                name: 'Ana',
+                date: '2026-12-03',
+                guests: 2,
+                extras: ['parking', 'breakfast'],
+                address: { city: 'Lisbon' },
+              }),
+            },
           },
         }),
       );
       expect(message).toMatchObject({
         kind: 'interactive',
-        text: null,
-        reply: 'none',
+        text: 'Form reply: name: Ana, date: 2026-12-03, guests: 2, extras: parking, breakfast, address.city: Lisbon',
+        reply: 'llm',
       });
+    });
+
+    it('bounds a flow response with many long fields', () => {
+      const answers = Object.fromEntries(
+        Array.from({ length: 100 }, (_, i) => [`field_${i}`, 'x'.repeat(500)]),
+      );
+      const message = onlyMessage(
+        inbound({
+          type: 'interactive',
+          interactive: {
+            type: 'nfm_reply',
+            nfm_reply: { response_json: JSON.stringify(answers) },
+          },
+        }),
+      );
+      expect(message.text?.startsWith('Form reply: field_0: xxx')).toBe(true);
+      expect(message.text?.length).toBeLessThanOrEqual(1_500);
+    });
+
+    it('falls back to the flow body when response_json is not JSON', () => {
+      const message = onlyMessage(
+        inbound({
+          type: 'interactive',
+          interactive: {
+            type: 'nfm_reply',
+            nfm_reply: { response_json: '{oops', body: 'Sent' },
+          },
+        }),
+      );
+      expect(message).toMatchObject({ text: 'Form reply: Sent', reply: 'llm' });
     });
 
     it('describes a location with only coordinates', () => {
@@ -776,19 +819,53 @@ describe('parseWebhookPayload', () => {
         }),
       );
       expect(message).toMatchObject({
-        text: 'Order: 1 item(s) — Please gift wrap',
+        text: 'Order (catalog 1): 3 x a — Please gift wrap',
         reply: 'llm',
       });
     });
 
+    it('lists at most 20 order lines and counts the rest', () => {
+      const message = onlyMessage(
+        inbound({
+          type: 'order',
+          order: {
+            product_items: Array.from({ length: 25 }, (_, i) => ({
+              product_retailer_id: `p${i}`,
+              quantity: 1,
+            })),
+          },
+        }),
+      );
+      expect(message.text).toMatch(
+        /^Order: 1 x p0; .*; 1 x p19; and 5 more items$/,
+      );
+    });
+
     it.each([
-      ['video', { id: 'V1', caption: 'look', mime_type: 'video/mp4' }, 'look'],
+      ['image', { id: 'I1', caption: 'look' }, '[image] look'],
+      ['video', { id: 'V1', caption: 'look' }, '[video] look'],
+      [
+        'document',
+        { id: 'D1', caption: 'my invoice', filename: 'invoice [1].pdf' },
+        '[document invoice 1 .pdf] my invoice',
+      ],
+      ['document', { id: 'D1', caption: 'see this' }, '[document] see this'],
+    ])(
+      'answers a captioned %s like text, labelled with the attachment',
+      (kind, media, text) => {
+        const message = onlyMessage(inbound({ type: kind, [kind]: media }));
+        expect(message).toMatchObject({ kind, text, reply: 'llm' });
+      },
+    );
+
+    it.each([
+      ['video', { id: 'V1', mime_type: 'video/mp4' }, null],
       ['document', { id: 'D1', filename: 'a.pdf' }, null],
       ['audio', { id: 'A1', mime_type: 'audio/ogg', voice: true }, null],
       ['sticker', { id: 'S1', mime_type: 'image/webp', animated: false }, null],
       ['image', { id: 'I1' }, null],
     ])(
-      'keeps the media id of a %s and sends a media notice',
+      'keeps the media id of an uncaptioned %s and sends a media notice',
       (kind, media, text) => {
         const message = onlyMessage(inbound({ type: kind, [kind]: media }));
         expect(message).toMatchObject({

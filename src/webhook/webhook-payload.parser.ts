@@ -190,21 +190,110 @@ function forEachRecord(
 
 type TextExtractor = (message: UnknownRecord) => string | null;
 
+/** Longest piece of customer-supplied text kept in a descriptive line (a value, a name). */
+const FIELD_MAX_CHARS = 200;
+/** Longest description of a form reply or an order. */
+const DESCRIPTION_MAX_CHARS = 1_500;
+/** Form fields and order lines listed before the rest is counted. */
+const LIST_MAX_ITEMS = 20;
+
+/** `value` cut to `max` characters (an ellipsis marks the cut). */
+function bounded(value: string, max: number): string {
+  return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
+}
+
+/** A short, single-line field for a bracketed label: no brackets, no line breaks. */
+function labelField(value: unknown): string | null {
+  const text = asText(value);
+  return text === null
+    ? null
+    : bounded(text.replace(/[[\]\s]+/g, ' ').trim(), FIELD_MAX_CHARS) || null;
+}
+
+/**
+ * A captioned image, video or document reads as its caption behind a label
+ * naming what was attached (`[image] Taj Mahal`, `[document invoice.pdf]
+ * Please check`); without a caption there is nothing to answer.
+ */
 function captionOf(kind: string): TextExtractor {
-  return (message) => asText(asRecord(message[kind])?.caption);
+  return (message) => {
+    const media = asRecord(message[kind]);
+    const caption = asText(media?.caption);
+    if (caption === null) return null;
+    const filename = kind === 'document' ? labelField(media?.filename) : null;
+    return `[${joinPresent([kind, filename], ' ')}] ${caption}`;
+  };
 }
 
 function plainText(message: UnknownRecord): string | null {
   return asText(asRecord(message.text)?.body);
 }
 
-/** A button_reply or list_reply title; an nfm_reply (flow) has neither. */
+/** A button_reply or list_reply title, or what a Flow's form (nfm_reply) answered. */
 function interactiveText(message: UnknownRecord): string | null {
   const interactive = asRecord(message.interactive);
   return (
     asText(asRecord(interactive?.button_reply)?.title) ??
-    asText(asRecord(interactive?.list_reply)?.title)
+    asText(asRecord(interactive?.list_reply)?.title) ??
+    flowReplyText(asRecord(interactive?.nfm_reply))
   );
+}
+
+/** Flow fields that mean nothing to the customer or the model. */
+const FLOW_INTERNAL_FIELDS: ReadonlySet<string> = new Set(['flow_token']);
+
+/** `key: value` lines of a form answer, nested objects as `key.inner`. */
+function formFields(value: unknown, prefix: string, out: string[]): void {
+  const record = asRecord(value);
+  if (record) {
+    for (const [key, inner] of Object.entries(record)) {
+      if (prefix === '' && FLOW_INTERNAL_FIELDS.has(key)) continue;
+      formFields(inner, prefix ? `${prefix}.${key}` : key, out);
+    }
+    return;
+  }
+  const scalar = Array.isArray(value)
+    ? value
+        .map((item) => formScalar(item))
+        .filter((item): item is string => item !== null)
+        .join(', ')
+    : formScalar(value);
+  if (scalar) out.push(`${labelField(prefix) ?? '?'}: ${scalar}`);
+}
+
+function formScalar(value: unknown): string | null {
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    return String(value);
+  }
+  return labelField(value);
+}
+
+/**
+ * A Flow's answer as readable text: `Form reply: name: Ana, date:
+ * 2026-12-03`, from `response_json` (a JSON string), bounded; the reply's
+ * `body` when the JSON holds nothing readable.
+ */
+function flowReplyText(reply: UnknownRecord | null): string | null {
+  if (!reply) return null;
+  const fields: string[] = [];
+  const json = asText(reply.response_json);
+  if (json !== null) {
+    try {
+      formFields(JSON.parse(json) as unknown, '', fields);
+    } catch {
+      // Not JSON: fall back to the body below.
+    }
+  }
+  const shown = fields.slice(0, LIST_MAX_ITEMS);
+  const more = fields.length - shown.length;
+  const answer =
+    shown.length > 0
+      ? shown.join(', ') +
+        (more > 0 ? ` (and ${String(more)} more fields)` : '')
+      : labelField(reply.body);
+  return answer === null
+    ? null
+    : bounded(`Form reply: ${answer}`, DESCRIPTION_MAX_CHARS);
 }
 
 function buttonText(message: UnknownRecord): string | null {
@@ -251,12 +340,64 @@ function sharedContactsText(message: UnknownRecord): string | null {
   return `${label}: ${cards.join('; ')}`;
 }
 
+function describeOrderItem(item: UnknownRecord): string {
+  const quantity = asNumber(item.quantity);
+  const price = asNumber(item.item_price);
+  const product = labelField(item.product_retailer_id) ?? 'unknown product';
+  const each =
+    price === null
+      ? null
+      : `at ${joinPresent([String(price), labelField(item.currency)], ' ')} each`;
+  return joinPresent(
+    [quantity === null ? null : `${String(quantity)} x`, product, each],
+    ' ',
+  );
+}
+
+/**
+ * A cart sent from the catalog: `Order (catalog 1948…): 2 x di9ozbzfi4 at
+ * 30 USD each; 1 x nqryix03ez at 25 USD each — note`, bounded.
+ */
 function orderText(message: UnknownRecord): string | null {
   const order = asRecord(message.order);
   if (!order) return null;
-  const summary = `Order: ${String(records(order.product_items).length)} item(s)`;
+  const items = records(order.product_items);
+  const shown = items.slice(0, LIST_MAX_ITEMS).map(describeOrderItem);
+  const more = items.length - shown.length;
+  const catalog = labelField(order.catalog_id);
+  const lines =
+    shown.length === 0
+      ? 'no items'
+      : shown.join('; ') + (more > 0 ? `; and ${String(more)} more items` : '');
+  const summary = `Order${catalog ? ` (catalog ${catalog})` : ''}: ${lines}`;
   const note = asText(order.text);
-  return note ? `${summary} — ${note}` : summary;
+  return bounded(
+    note ? `${summary} — ${note}` : summary,
+    DESCRIPTION_MAX_CHARS,
+  );
+}
+
+/**
+ * The click-to-WhatsApp ad (or post) the customer came from, as a line the
+ * model can use: its headline, body and source. The click id (`ctwa_clid`)
+ * stays in the raw message: it is for conversion tracking, not for the reply.
+ */
+function referralText(message: UnknownRecord): string | null {
+  const referral = asRecord(message.referral);
+  if (!referral) return null;
+  const source = joinPresent(
+    [labelField(referral.source_type), labelField(referral.source_url)],
+    ' ',
+  );
+  const ad = joinPresent(
+    [
+      labelField(referral.headline),
+      labelField(referral.body),
+      source ? `source: ${source}` : null,
+    ],
+    ' — ',
+  );
+  return ad ? `[The customer came from an ad: ${ad}]` : null;
 }
 
 /** A Map, so that a `type` such as "constructor" never reaches Object.prototype. */
@@ -272,8 +413,11 @@ const TEXT_EXTRACTORS: ReadonlyMap<string, TextExtractor> = new Map([
   ['document', captionOf('document')],
 ]);
 
+/** What the customer said, with the ad they came from when there was one. */
 function extractText(kind: string, message: UnknownRecord): string | null {
-  return TEXT_EXTRACTORS.get(kind)?.(message) ?? null;
+  const said = TEXT_EXTRACTORS.get(kind)?.(message) ?? null;
+  if (said === null) return null;
+  return joinPresent([said, referralText(message)], '\n');
 }
 
 function extractMediaId(kind: string, message: UnknownRecord): string | null {
@@ -286,7 +430,8 @@ function decideReply(
   isGroup: boolean,
 ): Reply {
   if (isGroup) return 'none';
-  if (MEDIA_KINDS.has(kind)) return 'media-notice';
+  // A caption is answered like text; media without one gets the notice.
+  if (MEDIA_KINDS.has(kind)) return text === null ? 'media-notice' : 'llm';
   if (CONVERSATIONAL_KINDS.has(kind) && text !== null) return 'llm';
   return 'none';
 }

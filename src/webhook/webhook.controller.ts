@@ -24,6 +24,7 @@ import {
   ApiErrorResponse,
 } from '../common/api-envelope.decorator';
 import { IngestService } from '../conversation/ingest.service';
+import { ServedNumberFilter } from './served-number.filter';
 import { SignatureGuard } from './signature.guard';
 import { toIngestBatch } from './to-ingest-batch';
 import { VerifyTokenGuard } from './verify-token.guard';
@@ -32,7 +33,10 @@ import { parseWebhookPayload } from './webhook-payload.parser';
 @ApiTags('webhook')
 @Controller('webhook')
 export class WebhookController {
-  constructor(private readonly ingest: IngestService) {}
+  constructor(
+    private readonly ingest: IngestService,
+    private readonly servedNumbers: ServedNumberFilter,
+  ) {}
 
   @Get()
   @UseGuards(VerifyTokenGuard)
@@ -56,7 +60,7 @@ export class WebhookController {
   @ApiOperation({
     summary: 'Webhook events from the WhatsApp Cloud API',
     description:
-      'Verifies X-Hub-Signature-256 over the raw body, stores every message, status and error in one transaction, then answers 200. Re-deliveries store nothing new. 503 when storage is unavailable, so that Meta delivers again.',
+      'Verifies X-Hub-Signature-256 over the raw body, stores every message, status and error in one transaction, then answers 200. Re-deliveries store nothing new. Messages to a business number other than WHATSAPP_PHONE_NUMBER_ID are stored and not answered. 503 when storage is unavailable, so that Meta delivers again.',
   })
   @ApiHeader({
     name: 'X-Hub-Signature-256',
@@ -83,7 +87,7 @@ export class WebhookController {
       );
     }
     await this.ingest.ingest(
-      toIngestBatch(parseWebhookPayload(body)),
+      toIngestBatch(parseWebhookPayload(body), this.servedNumbers.answers),
       String(request.id),
     );
     return ok(null, 'EVENT_RECEIVED');

@@ -17,6 +17,9 @@ import {
 import { SendRateLimiter } from './send-rate.limiter';
 import { WhatsappSendError } from './whatsapp-send.error';
 
+/** A business-scoped user id: a country code, a dot, then letters and digits. */
+const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]+$/;
+
 /** Meta's pair rate limit: too many messages to one customer. */
 const PAIR_RATE_LIMIT = 131056;
 
@@ -45,23 +48,10 @@ export class CloudApiWhatsappClient extends WhatsappClient {
   }
 
   async sendText(waId: string, body: string): Promise<SendResult> {
-    if (!normalizePhoneNumber(waId)) {
-      // A customer known only by a business-scoped user id (BSUID): Meta's
-      // spec documents sending by phone number only, so this is not retried.
-      throw new WhatsappSendError({
-        message: `Cannot send to ${maskPhoneNumber(waId)}: the customer has no phone number (business-scoped user id only)`,
-        code: null,
-        httpStatus: null,
-        retryable: false,
-        details: null,
-        fbtraceId: null,
-        kind: 'permanent',
-      });
-    }
     const payload = {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
-      to: toWhatsappRecipient(waId),
+      ...addressOf(waId),
       type: 'text',
       text: { preview_url: false, body },
     };
@@ -192,6 +182,28 @@ export class CloudApiWhatsappClient extends WhatsappClient {
       this.logger.error(fields, `send failed for good: ${error.message}`);
     }
   }
+}
+
+/**
+ * Who a message goes to: `to` with the phone number when the customer has
+ * one, otherwise `recipient` with their business-scoped user id (BSUID), as
+ * Meta sends it (`US.13491208655302741918`). A customer key that is neither
+ * cannot be sent to, and is not retried.
+ */
+function addressOf(customerId: string): { to: string } | { recipient: string } {
+  if (normalizePhoneNumber(customerId)) {
+    return { to: toWhatsappRecipient(customerId) };
+  }
+  if (BSUID.test(customerId)) return { recipient: customerId };
+  throw new WhatsappSendError({
+    message: `Cannot send to ${maskPhoneNumber(customerId)}: neither a phone number nor a business-scoped user id`,
+    code: null,
+    httpStatus: null,
+    retryable: false,
+    details: null,
+    fbtraceId: null,
+    kind: 'permanent',
+  });
 }
 
 function toSendResult(data: unknown): SendResult {

@@ -116,7 +116,7 @@ describe('classifyGraphError', () => {
     it.each([
       131047, 100, 131026, 190, 0, 368, 3, 10, 200, 131031, 131048, 131049,
       131050, 130403, 131051, 131052, 131053, 131008, 131009, 131021, 132000,
-      132001, 131030,
+      132001, 131030, 131062,
     ])('does not retry code %i', (code) => {
       expect(classifyCode(code).retryable).toBe(false);
     });
@@ -153,6 +153,7 @@ describe('classifyGraphError', () => {
       [100, 'permanent'],
       [131026, 'permanent'],
       [368, 'permanent'],
+      [131062, 'permanent'],
     ])('classifies code %i as %s', (code, kind) => {
       expect(classifyCode(code).kind).toBe(kind);
     });

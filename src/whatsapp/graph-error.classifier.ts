@@ -17,6 +17,8 @@ const RATE_LIMIT_CODES: ReadonlySet<number> = new Set([
   130429, 131056, 4, 80007,
 ]);
 const WINDOW_CLOSED_CODE = 131047;
+// Every other code is permanent, among them 131062: this message cannot be
+// sent to a business-scoped user id (a customer without a phone number).
 /** Pair rate limit: Meta advises waiting 4^X seconds before retry X. */
 const PAIR_RATE_LIMIT_CODE = 131056;
 

@@ -13,7 +13,8 @@ export interface SendResult {
 export abstract class WhatsappClient {
   abstract readonly configured: boolean;
   /**
-   * Sends a text message to a customer (wa_id digits). Retryable Graph errors
+   * Sends a text message to a customer: `to` their wa_id digits when known,
+   * else `recipient` their business-scoped user id. Retryable Graph errors
    * are retried with backoff; rejects with a WhatsappSendError otherwise.
    */
   abstract sendText(waId: string, body: string): Promise<SendResult>;

@@ -18,7 +18,10 @@ export interface GraphRequest {
 
 export interface SentTextMessage {
   phoneNumberId: string;
+  /** The `to` phone number as sent; '' when the message went by `recipient`. */
   to: string;
+  /** The `recipient` business-scoped user id as sent; null when it went by `to`. */
+  recipient: string | null;
   body: string;
   wamid: string;
   contextMessageId: string | null;
@@ -64,6 +67,7 @@ const SEND_COMMON_KEYS = [
   'messaging_product',
   'recipient_type',
   'to',
+  'recipient',
   'type',
   'context',
   'biz_opaque_callback_data',
@@ -74,6 +78,8 @@ const MARK_READ_KEYS = [
   'message_id',
   'typing_indicator',
 ];
+/** A business-scoped user id (BSUID), e.g. `US.13491208655302741918`. */
+const BSUID_PATTERN = /^[A-Z]{2}\.[A-Za-z0-9]+$/;
 /** Meta accepts digits with an optional leading +, and `-`, `(`, `)` and spaces. */
 const PHONE_PATTERN = /^\+?[\d\s()-]+$/;
 const MESSAGES_ROUTE = /^\/([^/]+)\/([^/]+)\/messages\/?$/;
@@ -164,6 +170,11 @@ const DEFAULT_ERRORS: Record<number, { message: string; details: string }> = {
   131057: {
     message: '(#131057) Account in maintenance mode',
     details: 'Business Account is in maintenance mode.',
+  },
+  131062: {
+    message: '(#131062) Business-scoped user ID recipient not supported',
+    details:
+      'This message cannot be sent to a business-scoped user ID; send it to a phone number.',
   },
 };
 
@@ -471,23 +482,29 @@ export class FakeGraphApi {
       this.rejectInvalid(res, problems);
       return;
     }
-    const to = body.to as string;
+    // Exactly one of the two, as validateSend checked.
+    const to = typeof body.to === 'string' ? body.to : '';
+    const recipient =
+      typeof body.recipient === 'string' ? body.recipient : null;
+    const address = recipient ?? to;
 
     const failure =
       this.takeScripted(this.nextFailures) ??
-      this.permanentFailures.get(digitsOf(to) || to);
+      this.permanentFailures.get(digitsOf(address) || address) ??
+      this.permanentFailures.get(address);
     if (failure) {
       this.fail(res, failure);
       return;
     }
 
-    const wamid = this.newWamid(to);
+    const wamid = this.newWamid(address);
     if (body.type === 'text') {
       const text = body.text as Json;
       const context = body.context as Json | undefined;
       this.sent.push({
         phoneNumberId,
         to,
+        recipient,
         body: text.body as string,
         wamid,
         contextMessageId:
@@ -496,7 +513,11 @@ export class FakeGraphApi {
     }
     this.sendJson(res, 200, {
       messaging_product: 'whatsapp',
-      contacts: [{ input: to, wa_id: digitsOf(to) || to }],
+      contacts: [
+        recipient === null
+          ? { input: to, wa_id: digitsOf(to) || to }
+          : { input: recipient, user_id: recipient },
+      ],
       messages: [{ id: wamid }],
     });
   }
@@ -516,9 +537,21 @@ export class FakeGraphApi {
         `recipient_type must be "individual" or "group", got ${JSON.stringify(recipientType)}`,
       );
     }
-    const to = body.to;
-    if (typeof to !== 'string' || to.trim().length === 0) {
-      problems.push('to must be a non-empty string');
+    // `to` (a phone number, or a group id) or, for a customer known only by
+    // a business-scoped user id, `recipient` (the BSUID): one, never both.
+    const { to, recipient } = body;
+    if (to !== undefined && recipient !== undefined) {
+      problems.push('give either to or recipient, not both');
+    } else if (recipient !== undefined) {
+      if (typeof recipient !== 'string' || !BSUID_PATTERN.test(recipient)) {
+        problems.push(
+          `recipient ${JSON.stringify(recipient)} is not a business-scoped user id`,
+        );
+      } else if (recipientType === 'group') {
+        problems.push('a group message is addressed with to, not recipient');
+      }
+    } else if (typeof to !== 'string' || to.trim().length === 0) {
+      problems.push('to (or recipient) must be a non-empty string');
     } else if (
       recipientType !== 'group' &&
       (!PHONE_PATTERN.test(to) || digitsOf(to).length === 0)

@@ -422,6 +422,27 @@ describe('FakeGraphApi over plain fetch', () => {
     expect(graph.violations).toEqual([]);
   });
 
+  it('accepts a text addressed by recipient to a business-scoped user id and records it', async () => {
+    const { to: _to, ...byUserId } = text('+16505551234', 'hi');
+    const res = await post({
+      ...byUserId,
+      recipient: 'US.13491208655302741918',
+    });
+
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      contacts: [{ user_id: 'US.13491208655302741918' }],
+    });
+    expect(graph.sentMessages()).toEqual([
+      expect.objectContaining({
+        to: '',
+        recipient: 'US.13491208655302741918',
+        body: 'hi',
+      }),
+    ]);
+    expect(graph.violations).toEqual([]);
+  });
+
   it('rejects a 5000-character text with code 100 and records a violation', async () => {
     const res = await post(text('+16505551234', 'x'.repeat(5000)));
 
@@ -444,6 +465,19 @@ describe('FakeGraphApi over plain fetch', () => {
     ],
     ['an empty text body', text('+1650', '')],
     ['a recipient that is not a phone number', text('abc', 'hi')],
+    [
+      'both to and recipient',
+      text('+16505551234', 'hi', { recipient: 'US.13491208655302741918' }),
+    ],
+    [
+      'a recipient that is not a business-scoped user id',
+      {
+        messaging_product: 'whatsapp',
+        recipient: '+16505551234',
+        type: 'text',
+        text: { body: 'hi' },
+      },
+    ],
     [
       'a missing type',
       { messaging_product: 'whatsapp', to: '1650', text: { body: 'x' } },

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { signPayload } from '../../src/webhook/webhook-signature';
 import { FakeGraphApi } from '../fakes/fake-graph-api';
@@ -368,14 +369,29 @@ describe('POST /webhook fuzzing', () => {
 
   // Meta's error codes are 32-bit: a larger one is not stored as a code
   // (it used to fail the insert, and the whole webhook got 503).
-  it('answers 200 to a webhook whose errors[].code does not fit a 32-bit integer, and stores its messages', async () => {
+  it('answers 200 to a webhook whose errors[].code does not fit a 32-bit integer, and stores its messages and the error without the code', async () => {
     const [customer] = customers('4452', 1);
+    const title = `huge code for ${customer}`;
     const payload = textWebhook(customer, 'with a huge error code');
     (
       payload.entry[0].changes[0] as { value: Record<string, unknown> }
-    ).value.errors = [{ code: 9_007_199_254_740_991, title: 'huge' }];
+    ).value.errors = [{ code: 9_007_199_254_740_991, title }];
     const res = await postWebhook(app.url, payload);
     expect(res.status).toBe(200);
+
+    const stored = async (query: ReturnType<typeof sql>) =>
+      ((await app.db.db.execute(query)) as unknown as { rows: unknown[] }).rows;
+    expect(
+      await stored(
+        sql`select m.text from messages m join conversations c on c.id = m.conversation_id
+             where c.customer_wa_id = ${customer} and m.direction = 'inbound'`,
+      ),
+    ).toEqual([{ text: 'with a huge error code' }]);
+    expect(
+      await stored(
+        sql`select code, phone_number_id from webhook_errors where title = ${title}`,
+      ),
+    ).toEqual([{ code: null, phone_number_id: PHONE_NUMBER_ID }]);
   });
 
   it('still answers customers after the fuzzing', async () => {
