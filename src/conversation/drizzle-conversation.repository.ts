@@ -110,11 +110,16 @@ export class DrizzleConversationRepository extends ConversationRepository {
     // check: the second waits for a statement of its own.
     keysOf: (r) => [r.conversationId, ...r.answeredIds.map(String)],
   });
+  // A wamid not yet stored is a message resent after a crash (Meta has no
+  // idempotency key), so a mark waits for nothing it need not: it goes ahead
+  // of queued turn work on the embedded database, and never waits for an
+  // earlier group to be written (only marks already queued share a
+  // statement).
   private readonly sentMarks = new GroupCommitter<SentMark, void>(
-    (marks) => this.markSentAll(marks),
+    (marks) => urgently(() => this.markSentAll(marks)),
     {
       maxBatch: TURN_WRITE_ROWS,
-      maxInFlight: 2,
+      maxInFlight: Number.POSITIVE_INFINITY,
       keysOf: (m) => [String(m.messageId)],
     },
   );
