@@ -555,8 +555,8 @@ describe('with the default admin settings', () => {
       expect((await conversationOf(customer)).state).toBe('active');
     });
 
-    it('sets handoffUntil autoResumeMinutes ahead', async () => {
-      const customer = newCustomer();
+    it('gives the conversation back to the bot once autoResumeMinutes have passed, and answers what the customer wrote meanwhile', async () => {
+      const customer = await chattingCustomer();
       const before = Date.now();
       const res = await api('POST', `/api/conversations/${customer}/handoff`, {
         reason: 'Refund request',
@@ -572,6 +572,43 @@ describe('with the default admin settings', () => {
       const until = Date.parse(res.body.data.handoffUntil);
       expect(until).toBeGreaterThanOrEqual(before + 30 * 60_000);
       expect(until).toBeLessThanOrEqual(after + 30 * 60_000);
+
+      // Stored (answered 200) while paused, and not answered.
+      const webhook = await postWebhook(
+        app.url,
+        textWebhook(customer, 'anyone about my refund?'),
+      );
+      expect(webhook.status).toBe(200);
+      const { id } = await conversationOf(customer);
+      // The half hour passes: the handoff's end is now.
+      await app.db.db.execute(
+        sql`update conversations set handoff_until = now() where id = ${id}`,
+      );
+
+      await waitFor(() => sentTo(customer).length === 2, {
+        timeoutMs: 15_000,
+        message: 'the bot did not take the conversation back',
+      });
+      expect(sentTo(customer).map((m) => m.body)).toEqual([
+        'Echo: hello',
+        'Echo: anyone about my refund?',
+      ]);
+      expect(llmRequestsAbout('anyone about my refund?')).toHaveLength(1);
+      const detail = await api('GET', `/api/conversations/${id}`);
+      expect(detail.body.data).toMatchObject({
+        state: 'active',
+        handoffUntil: null,
+      });
+      expect(
+        detail.body.data.events.map((e: Record<string, unknown>) => [
+          e.type,
+          e.actor,
+          e.reason,
+        ]),
+      ).toEqual([
+        ['handoff', 'operator', 'Refund request'],
+        ['resume', 'system', 'handoff time ended'],
+      ]);
     });
 
     it.each([

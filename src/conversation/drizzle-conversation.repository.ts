@@ -169,6 +169,7 @@ export class DrizzleConversationRepository extends ConversationRepository {
         stored: 0,
         duplicates: inbound.length,
         conversationsToAnswer: [],
+        messagesToAnswer: [],
       };
     }
     const rows = unique.map((m, n) => ({
@@ -230,22 +231,25 @@ export class DrizzleConversationRepository extends ConversationRepository {
         from fresh f join opened o on o.customer_wa_id = f.customer
        order by f.n
       on conflict (wamid) do nothing
-      returning conversation_id, reply_action`,
+      returning conversation_id, reply_action, wamid`,
     ]);
     const inserted = insertedRows as Array<{
       conversation_id: string;
       reply_action: string | null;
+      wamid: string;
     }>;
 
-    const toAnswer = new Set(
-      inserted
-        .filter((m) => m.reply_action !== 'none')
-        .map((m) => m.conversation_id),
-    );
+    const toAnswer = inserted.filter((m) => m.reply_action !== 'none');
     return {
       stored: inserted.length,
       duplicates: inbound.length - inserted.length,
-      conversationsToAnswer: [...toAnswer],
+      conversationsToAnswer: [
+        ...new Set(toAnswer.map((m) => m.conversation_id)),
+      ],
+      messagesToAnswer: toAnswer.map((m) => ({
+        wamid: m.wamid,
+        conversationId: m.conversation_id,
+      })),
     };
   }
 
