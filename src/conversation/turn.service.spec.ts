@@ -97,7 +97,7 @@ describe('TurnService', () => {
     for (const level of ['log', 'warn', 'error'] as const) {
       jest
         .spyOn(Logger.prototype, level)
-        .mockImplementation((fields: unknown, text?: unknown) => {
+        .mockImplementation((...[fields, text]: unknown[]) => {
           lines.push({
             level,
             fields: fields as Record<string, unknown>,
