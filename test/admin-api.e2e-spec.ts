@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { TurnQueue } from '../src/conversation/turn.queue';
 import { FakeGraphApi } from './fakes/fake-graph-api';
 import { FakeOpenAi } from './fakes/fake-openai';
 import { waitFor } from './fakes/wait-for';
@@ -216,6 +217,11 @@ describe('with the default admin settings', () => {
     );
     expect(page.status).toBe(200);
     return page.body.data.items as Array<Record<string, any>>;
+  };
+  /** No turn waits or runs: whatever was scheduled is over. */
+  const turnsIdle = async () => {
+    const counts = await app.app.get(TurnQueue, { strict: false }).counts();
+    return counts.waiting + counts.delayed + counts.active === 0;
   };
   /** A customer who wrote once and got the bot's answer. */
   const chattingCustomer = async (text = 'hello') => {
@@ -673,7 +679,8 @@ describe('with the default admin settings', () => {
 
       await postWebhook(app.url, textWebhook(customer, 'is my refund done?'));
       await waitFor(async () => (await messagesOf(id)).length === 1);
-      await sleep(500); // several debounce periods: a turn would have replied
+      // The turn the message scheduled has run (and found the bot paused).
+      await waitFor(turnsIdle);
       expect(sentTo(customer)).toEqual([]);
       expect(llmRequestsAbout('is my refund done?')).toEqual([]);
       expect(await messagesOf(id)).toEqual([
@@ -834,7 +841,7 @@ describe('with the default admin settings', () => {
     });
 
     it('counts the handoff, the fallback reply and the refused send of a period', async () => {
-      await sleep(300); // earlier tests' turns are over
+      await waitFor(turnsIdle); // earlier tests' turns are over
       const from = new Date();
 
       const unlucky = newCustomer();
