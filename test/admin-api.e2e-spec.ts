@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { TurnQueue } from '../src/conversation/turn.queue';
 import { FakeGraphApi } from './fakes/fake-graph-api';
 import { FakeOpenAi } from './fakes/fake-openai';
 import { waitFor } from './fakes/wait-for';
@@ -216,6 +217,11 @@ describe('with the default admin settings', () => {
     );
     expect(page.status).toBe(200);
     return page.body.data.items as Array<Record<string, any>>;
+  };
+  /** No turn waits or runs: whatever was scheduled is over. */
+  const turnsIdle = async () => {
+    const counts = await app.app.get(TurnQueue, { strict: false }).counts();
+    return counts.waiting + counts.delayed + counts.active === 0;
   };
   /** A customer who wrote once and got the bot's answer. */
   const chattingCustomer = async (text = 'hello') => {
@@ -555,8 +561,8 @@ describe('with the default admin settings', () => {
       expect((await conversationOf(customer)).state).toBe('active');
     });
 
-    it('sets handoffUntil autoResumeMinutes ahead', async () => {
-      const customer = newCustomer();
+    it('gives the conversation back to the bot once autoResumeMinutes have passed, and answers what the customer wrote meanwhile', async () => {
+      const customer = await chattingCustomer();
       const before = Date.now();
       const res = await api('POST', `/api/conversations/${customer}/handoff`, {
         reason: 'Refund request',
@@ -572,6 +578,43 @@ describe('with the default admin settings', () => {
       const until = Date.parse(res.body.data.handoffUntil);
       expect(until).toBeGreaterThanOrEqual(before + 30 * 60_000);
       expect(until).toBeLessThanOrEqual(after + 30 * 60_000);
+
+      // Stored (answered 200) while paused, and not answered.
+      const webhook = await postWebhook(
+        app.url,
+        textWebhook(customer, 'anyone about my refund?'),
+      );
+      expect(webhook.status).toBe(200);
+      const { id } = await conversationOf(customer);
+      // The half hour passes: the handoff's end is now.
+      await app.db.db.execute(
+        sql`update conversations set handoff_until = now() where id = ${id}`,
+      );
+
+      await waitFor(() => sentTo(customer).length === 2, {
+        timeoutMs: 15_000,
+        message: 'the bot did not take the conversation back',
+      });
+      expect(sentTo(customer).map((m) => m.body)).toEqual([
+        'Echo: hello',
+        'Echo: anyone about my refund?',
+      ]);
+      expect(llmRequestsAbout('anyone about my refund?')).toHaveLength(1);
+      const detail = await api('GET', `/api/conversations/${id}`);
+      expect(detail.body.data).toMatchObject({
+        state: 'active',
+        handoffUntil: null,
+      });
+      expect(
+        detail.body.data.events.map((e: Record<string, unknown>) => [
+          e.type,
+          e.actor,
+          e.reason,
+        ]),
+      ).toEqual([
+        ['handoff', 'operator', 'Refund request'],
+        ['resume', 'system', 'handoff time ended'],
+      ]);
     });
 
     it.each([
@@ -636,7 +679,8 @@ describe('with the default admin settings', () => {
 
       await postWebhook(app.url, textWebhook(customer, 'is my refund done?'));
       await waitFor(async () => (await messagesOf(id)).length === 1);
-      await sleep(500); // several debounce periods: a turn would have replied
+      // The turn the message scheduled has run (and found the bot paused).
+      await waitFor(turnsIdle);
       expect(sentTo(customer)).toEqual([]);
       expect(llmRequestsAbout('is my refund done?')).toEqual([]);
       expect(await messagesOf(id)).toEqual([
@@ -797,7 +841,7 @@ describe('with the default admin settings', () => {
     });
 
     it('counts the handoff, the fallback reply and the refused send of a period', async () => {
-      await sleep(300); // earlier tests' turns are over
+      await waitFor(turnsIdle); // earlier tests' turns are over
       const from = new Date();
 
       const unlucky = newCustomer();

@@ -3,12 +3,18 @@ import { Logger } from '@nestjs/common';
 import { DelayedError, Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RedisConnection } from '../redis/redis-connection';
-import { QueueCounts, ScheduleOptions, TurnQueue } from './turn.queue';
+import {
+  addCorrelationIds,
+  MAX_CORRELATION_IDS,
+  QueueCounts,
+  ScheduleOptions,
+  TurnQueue,
+} from './turn.queue';
 import { TurnService } from './turn.service';
 
 interface TurnJob {
   conversationId: string;
-  correlationId?: string;
+  correlationIds?: string[];
 }
 
 const QUEUE = 'turns';
@@ -18,8 +24,12 @@ const STALLED_INTERVAL_MS = 5_000;
 const CONVERSATION_LOCK_MS = 15_000;
 const LOCK_BUSY_RETRY_MS = 1_000;
 
+/** Correlation ids waiting for a conversation's next run are kept this long at most. */
+const CORRELATION_TTL_MS = 3_600_000;
+
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const RENEW_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+const TAKE_LIST = `local ids = redis.call('lrange', KEYS[1], 0, -1) redis.call('del', KEYS[1]) return ids`;
 
 /**
  * Turns on BullMQ, shared by every instance. One job per conversation:
@@ -31,12 +41,17 @@ const RENEW_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.c
  * stalled job to another worker. Failed turns are retried with exponential
  * backoff; after the last attempt the job stays in the failed set (the dead
  * letters counted in the stats) and the pending-work sweep tries again.
+ *
+ * A deduplicated add keeps the waiting job's data, so the correlation ids of
+ * the webhooks a run answers gather in a Redis list per conversation, which
+ * the run takes when it starts (and keeps in its job data for retries).
  */
 export class BullMqTurnQueue extends TurnQueue {
   private readonly logger = new Logger(BullMqTurnQueue.name);
   private readonly queue: Queue<TurnJob>;
   private readonly worker: Worker<TurnJob>;
   private readonly redis: Redis;
+  private readonly queueClient: Redis;
   private readonly prefix: string;
   private closed = false;
 
@@ -49,8 +64,9 @@ export class BullMqTurnQueue extends TurnQueue {
     super();
     this.prefix = connection.keyPrefix;
     this.redis = connection.client!;
+    this.queueClient = connection.duplicate({ maxRetriesPerRequest: 2 });
     this.queue = new Queue<TurnJob>(QUEUE, {
-      connection: connection.duplicate({ maxRetriesPerRequest: 2 }),
+      connection: this.queueClient,
       prefix: this.prefix,
       defaultJobOptions: {
         attempts: 5,
@@ -96,9 +112,20 @@ export class BullMqTurnQueue extends TurnQueue {
     options: ScheduleOptions = {},
   ): Promise<void> {
     if (this.closed) return;
+    const correlationIds = options.correlationIds ?? [];
+    if (correlationIds.length > 0) {
+      const key = this.correlationKey(conversationId);
+      // The queue's connection: it waits for Redis as `add` does.
+      await this.queueClient
+        .multi()
+        .rpush(key, ...correlationIds)
+        .ltrim(key, -MAX_CORRELATION_IDS, -1)
+        .pexpire(key, CORRELATION_TTL_MS)
+        .exec();
+    }
     await this.queue.add(
       'turn',
-      { conversationId, correlationId: options.correlationId },
+      { conversationId, correlationIds },
       {
         delay: options.delayMs ?? this.debounceMs,
         deduplication: {
@@ -133,8 +160,29 @@ export class BullMqTurnQueue extends TurnQueue {
     await this.queue.close();
   }
 
+  private correlationKey(conversationId: string) {
+    return `${this.prefix}:turn-correlation:${conversationId}`;
+  }
+
+  /** The job's correlation ids and those gathered since (kept for retries). */
+  private async takeCorrelationIds(job: Job<TurnJob>): Promise<string[]> {
+    const gathered = (await this.redis.eval(
+      TAKE_LIST,
+      1,
+      this.correlationKey(job.data.conversationId),
+    )) as string[];
+    const ids = addCorrelationIds(
+      [...(job.data.correlationIds ?? [])],
+      gathered,
+    );
+    if (ids.length !== (job.data.correlationIds ?? []).length) {
+      await job.updateData({ ...job.data, correlationIds: ids });
+    }
+    return ids;
+  }
+
   private async process(job: Job<TurnJob>, token?: string): Promise<void> {
-    const { conversationId, correlationId } = job.data;
+    const { conversationId } = job.data;
     const lockKey = `${this.prefix}:turn-lock:${conversationId}`;
     const lockToken = randomUUID();
     const acquired = await this.redis.set(
@@ -155,7 +203,8 @@ export class BullMqTurnQueue extends TurnQueue {
     }, CONVERSATION_LOCK_MS / 3);
     let retryAfterMs: number | undefined;
     try {
-      ({ retryAfterMs } = await this.turns.run(conversationId, correlationId));
+      const correlationIds = await this.takeCorrelationIds(job);
+      ({ retryAfterMs } = await this.turns.run(conversationId, correlationIds));
     } finally {
       clearInterval(renew);
       await this.redis

@@ -83,10 +83,14 @@ export function conversationRepositoryContract(
     );
     expect(first.stored).toBe(1);
     expect(first.conversationsToAnswer).toHaveLength(1);
+    expect(first.messagesToAnswer).toEqual([
+      { wamid: message.wamid, conversationId: first.conversationsToAnswer[0] },
+    ]);
     expect(again).toEqual({
       stored: 0,
       duplicates: 2,
       conversationsToAnswer: [],
+      messagesToAnswer: [],
     });
     const unanswered = await repo.getUnanswered(first.conversationsToAnswer[0]);
     expect(unanswered.map((m) => m.wamid)).toEqual([message.wamid]);
@@ -169,6 +173,7 @@ export function conversationRepositoryContract(
       stored: 1,
       duplicates: 0,
       conversationsToAnswer: [],
+      messagesToAnswer: [],
     });
     expect(await repo.findConversationsWithPendingWork()).toEqual([]);
   });
@@ -512,6 +517,34 @@ export function conversationRepositoryContract(
       { type: 'handoff', actor: 'operator', reason: 'refund question' },
       { type: 'resume', actor: 'system', reason: 'handoff time ended' },
     ]);
+  });
+
+  it('resumes a due handoff once when several instances look at the same time', async () => {
+    const conversation = await repo.openConversation(
+      '4915112340000',
+      t0,
+      TIMEOUT,
+    );
+    await repo.changeState(
+      conversation.id,
+      {
+        state: 'handoff',
+        actor: 'operator',
+        reason: null,
+        handoffUntil: at(MINUTE),
+      },
+      t0,
+    );
+    const other = new DrizzleConversationRepository(connection);
+    const [a, b] = await Promise.all([
+      repo.resumeDueHandoffs(at(2 * MINUTE)),
+      other.resumeDueHandoffs(at(2 * MINUTE)),
+    ]);
+    expect([...a, ...b]).toEqual([conversation.id]);
+    const result = await connection.db.execute(
+      "select type from conversation_events where type = 'resume'" as never,
+    );
+    expect((result as unknown as { rows: unknown[] }).rows).toHaveLength(1);
   });
 
   it('reads what a turn needs in one go: conversation, unsent, unanswered, context and recent turns', async () => {

@@ -10,6 +10,7 @@ import { WhatsappModule } from '../whatsapp/whatsapp.module';
 import { ConversationRepository } from './conversation.repository';
 import { DrizzleConversationRepository } from './drizzle-conversation.repository';
 import { DrizzleInboxQueries } from './drizzle-inbox.queries';
+import { HandoffResumeJob } from './handoff-resume.job';
 import { HandoffService } from './handoff.service';
 import { InboxQueries } from './inbox.queries';
 import { OperatorService } from './operator.service';
@@ -63,6 +64,7 @@ import { TurnService } from './turn.service';
     SessionService,
     ResponsePreviewService,
     SessionExpiryJob,
+    HandoffResumeJob,
     PendingWorkSweeper,
     QueueMetrics,
   ],

@@ -117,6 +117,8 @@ export interface IngestResult {
   duplicates: number;
   /** Conversations that got messages a turn must answer. */
   conversationsToAnswer: string[];
+  /** The messages stored for the first time that a turn must answer. */
+  messagesToAnswer: Array<{ wamid: string; conversationId: string }>;
 }
 
 /** A message a turn or an operator is about to send. */

@@ -110,11 +110,16 @@ export class DrizzleConversationRepository extends ConversationRepository {
     // check: the second waits for a statement of its own.
     keysOf: (r) => [r.conversationId, ...r.answeredIds.map(String)],
   });
+  // A wamid not yet stored is a message resent after a crash (Meta has no
+  // idempotency key), so a mark waits for nothing it need not: it goes ahead
+  // of queued turn work on the embedded database, and never waits for an
+  // earlier group to be written (only marks already queued share a
+  // statement).
   private readonly sentMarks = new GroupCommitter<SentMark, void>(
-    (marks) => this.markSentAll(marks),
+    (marks) => urgently(() => this.markSentAll(marks)),
     {
       maxBatch: TURN_WRITE_ROWS,
-      maxInFlight: 2,
+      maxInFlight: Number.POSITIVE_INFINITY,
       keysOf: (m) => [String(m.messageId)],
     },
   );
@@ -164,6 +169,7 @@ export class DrizzleConversationRepository extends ConversationRepository {
         stored: 0,
         duplicates: inbound.length,
         conversationsToAnswer: [],
+        messagesToAnswer: [],
       };
     }
     const rows = unique.map((m, n) => ({
@@ -225,24 +231,27 @@ export class DrizzleConversationRepository extends ConversationRepository {
         from fresh f join opened o on o.customer_wa_id = f.customer
        order by f.n
       on conflict (wamid) do nothing
-      returning conversation_id, reply_action`,
+      returning conversation_id, reply_action, wamid`,
     ]);
     const inserted = insertedRows as Array<{
       conversation_id: string;
       reply_action: string | null;
+      wamid: string;
     }>;
 
-    const toAnswer = new Set(
-      inserted
-        .filter(
-          (m) => m.reply_action === 'llm' || m.reply_action === 'media-notice',
-        )
-        .map((m) => m.conversation_id),
+    const toAnswer = inserted.filter(
+      (m) => m.reply_action === 'llm' || m.reply_action === 'media-notice',
     );
     return {
       stored: inserted.length,
       duplicates: inbound.length - inserted.length,
-      conversationsToAnswer: [...toAnswer],
+      conversationsToAnswer: [
+        ...new Set(toAnswer.map((m) => m.conversation_id)),
+      ],
+      messagesToAnswer: toAnswer.map((m) => ({
+        wamid: m.wamid,
+        conversationId: m.conversation_id,
+      })),
     };
   }
 

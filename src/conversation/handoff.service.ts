@@ -80,4 +80,34 @@ export class HandoffService {
     );
     return resumed;
   }
+
+  /**
+   * Gives the bot back every conversation whose auto-resume time has passed,
+   * and schedules a turn for each, so that what the customer wrote meanwhile
+   * is answered. Each conversation is resumed once, even with several
+   * instances running this at once (one atomic update claims them).
+   */
+  async resumeDue(now = new Date()): Promise<string[]> {
+    const resumed = await this.repository.resumeDueHandoffs(now);
+    for (const conversationId of resumed) {
+      this.logger.log(
+        { conversationId, reason: 'handoff time ended' },
+        'bot resumed: the handoff time ended',
+      );
+    }
+    // A turn that could not be scheduled is left to the pending-work sweep,
+    // which now sees the conversation's unanswered messages.
+    const scheduled = await Promise.allSettled(
+      resumed.map((id) => this.queue.schedule(id)),
+    );
+    scheduled.forEach((result, n) => {
+      if (result.status === 'rejected') {
+        this.logger.error(
+          { err: result.reason as unknown, conversationId: resumed[n] },
+          'could not schedule a turn after a handoff ended; the pending-work sweep will',
+        );
+      }
+    });
+    return resumed;
+  }
 }

@@ -1,6 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { QueueCounts, ScheduleOptions, TurnQueue } from './turn.queue';
+import {
+  addCorrelationIds,
+  QueueCounts,
+  ScheduleOptions,
+  TurnQueue,
+} from './turn.queue';
 import { TurnService } from './turn.service';
 
 interface Slot {
@@ -10,7 +15,10 @@ interface Slot {
   running: boolean;
   again: boolean;
   failures: number;
-  correlationId?: string;
+  /** The webhooks whose messages the coming run answers. */
+  correlationIds: string[];
+  /** Those that arrived during the run: the run after it answers them. */
+  laterCorrelationIds: string[];
 }
 
 const MAX_FAILURES = 5;
@@ -62,17 +70,19 @@ export class InProcessTurnQueue extends TurnQueue {
         running: false,
         again: false,
         failures: 0,
-        correlationId: options.correlationId,
+        correlationIds: addCorrelationIds([], options.correlationIds),
+        laterCorrelationIds: [],
       });
       this.arm(conversationId);
     } else if (slot.running) {
       slot.again = true;
+      addCorrelationIds(slot.laterCorrelationIds, options.correlationIds);
     } else {
       slot.dueAt = Math.max(
         slot.dueAt,
         Math.min(wanted, slot.firstAt + this.maxWaitMs),
       );
-      slot.correlationId ??= options.correlationId;
+      addCorrelationIds(slot.correlationIds, options.correlationIds);
       this.arm(conversationId);
     }
     return Promise.resolve();
@@ -135,7 +145,7 @@ export class InProcessTurnQueue extends TurnQueue {
     let retryAfterMs: number | undefined;
     let failures = 0;
     try {
-      const outcome = await this.turns.run(id, slot.correlationId);
+      const outcome = await this.turns.run(id, slot.correlationIds);
       retryAfterMs = outcome.retryAfterMs;
     } catch (error) {
       failures = slot.failures + 1;
@@ -157,9 +167,14 @@ export class InProcessTurnQueue extends TurnQueue {
     this.slots.delete(id);
     if (this.closed) return;
     if (retryAfterMs !== undefined || slot.again) {
+      // A run again (retried or deferred) still owes its own webhooks.
+      const correlationIds =
+        retryAfterMs !== undefined
+          ? addCorrelationIds(slot.correlationIds, slot.laterCorrelationIds)
+          : slot.laterCorrelationIds;
       await this.schedule(id, {
         delayMs: retryAfterMs ?? this.debounceMs,
-        correlationId: slot.correlationId,
+        correlationIds,
       });
       const next = this.slots.get(id);
       if (next) next.failures = failures;

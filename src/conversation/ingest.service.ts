@@ -46,7 +46,12 @@ export class IngestService {
       batch.messages.length + batch.statuses.length + batch.errors.length ===
       0
     ) {
-      return { stored: 0, duplicates: 0, conversationsToAnswer: [] };
+      return {
+        stored: 0,
+        duplicates: 0,
+        conversationsToAnswer: [],
+        messagesToAnswer: [],
+      };
     }
     try {
       return await this.committer.submit({ batch, correlationId });
@@ -84,18 +89,49 @@ export class IngestService {
         'Meta reported an account or system error',
       );
     }
-    const correlationId = items.find((i) => i.correlationId)?.correlationId;
+    const correlationIds = correlationIdsByConversation(items, result);
     // Not awaited: the events are stored, and the acknowledgement must not
     // wait on the queue (Redis may be slow or gone). A turn that could not be
     // scheduled is picked up by the pending-work sweep.
     for (const id of result.conversationsToAnswer) {
-      this.queue.schedule(id, { correlationId }).catch((error: unknown) => {
-        this.logger.error(
-          { err: error, conversationId: id },
-          'could not schedule a turn; the pending-work sweep will',
-        );
-      });
+      this.queue
+        .schedule(id, { correlationIds: correlationIds.get(id) ?? [] })
+        .catch((error: unknown) => {
+          this.logger.error(
+            { err: error, conversationId: id },
+            'could not schedule a turn; the pending-work sweep will',
+          );
+        });
     }
     return result;
   }
+}
+
+/**
+ * For each conversation with something to answer, the ids of the webhooks
+ * (of those written together) whose new messages went to it, in arrival
+ * order: each webhook's id follows its own messages.
+ */
+function correlationIdsByConversation(
+  items: Submission[],
+  result: IngestResult,
+): Map<string, string[]> {
+  const webhookOf = new Map<string, string>();
+  for (const { batch, correlationId } of items) {
+    if (!correlationId) continue;
+    for (const message of batch.messages) {
+      // A message re-delivered within the group keeps its first webhook.
+      if (!webhookOf.has(message.wamid))
+        webhookOf.set(message.wamid, correlationId);
+    }
+  }
+  const byConversation = new Map<string, string[]>();
+  for (const { wamid, conversationId } of result.messagesToAnswer) {
+    const correlationId = webhookOf.get(wamid);
+    if (!correlationId) continue;
+    const ids = byConversation.get(conversationId) ?? [];
+    if (!ids.includes(correlationId)) ids.push(correlationId);
+    byConversation.set(conversationId, ids);
+  }
+  return byConversation;
 }

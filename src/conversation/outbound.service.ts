@@ -47,10 +47,12 @@ export class OutboundService {
    * Sends these messages in order. A `pending` one is claimed first and
    * skipped if someone else claimed it meanwhile; a `sending` one is this
    * caller's own claim (a reply recorded already claimed) and goes out.
+   * `log` (e.g. the turn's correlation ids) goes into every line logged.
    */
   async send(
     conversation: Conversation,
     messages: Message[],
+    log: object = {},
   ): Promise<DeliveryReport> {
     const report: DeliveryReport = { sent: [], failed: [] };
     let failedTurn: { key: string | null; error: WhatsappSendError } | null =
@@ -81,6 +83,7 @@ export class OutboundService {
         if (!(error instanceof WhatsappSendError)) throw error;
         this.logger.error(
           {
+            ...log,
             code: error.code,
             kind: error.kind,
             messageId: message.id,

@@ -80,10 +80,56 @@ describe('PendingWorkSweeper', () => {
     expect(queue.scheduled).toEqual([{ id, options: { delayMs: 0 } }]);
   });
 
-  it('recovers everything at start on PGlite, which no other process can be using', async () => {
+  it('recovers everything at start on PGlite, which no other process can be using: unanswered messages and sends cut short', async () => {
+    await connection.db.execute(
+      'truncate messages, conversation_events, conversations, status_events, webhook_errors restart identity' as never,
+    );
+    const {
+      conversationsToAnswer: [unanswered],
+    } = await repository.ingest(
+      {
+        messages: [inbound('wamid.sweep-start-1', '15550000002')],
+        statuses: [],
+        errors: [],
+      },
+      new Date(),
+      60_000,
+    );
+    // A reply recorded and claimed for sending when the process died.
+    const {
+      conversationsToAnswer: [interrupted],
+    } = await repository.ingest(
+      {
+        messages: [inbound('wamid.sweep-start-2', '15550000003')],
+        statuses: [],
+        errors: [],
+      },
+      new Date(),
+      60_000,
+    );
+    const [reply] = (await repository.recordReply(
+      interrupted,
+      (await repository.getUnanswered(interrupted)).map((m) => m.id),
+      'turn-cut-short',
+      [{ author: 'bot', text: 'hello' }],
+      new Date(),
+    ))!;
+    expect(reply.status).toBe('sending');
+
     await sweeper.onApplicationBootstrap();
     sweeper.onApplicationShutdown();
-    expect(queue.scheduled.length).toBeGreaterThanOrEqual(1);
+
+    expect(
+      [...queue.scheduled].sort((a, b) => a.id.localeCompare(b.id)),
+    ).toEqual(
+      [unanswered, interrupted]
+        .sort((a, b) => a.localeCompare(b))
+        .map((id) => ({ id, options: { delayMs: 0 } })),
+    );
+    // The send cut short is pending again, for the turn to send.
+    expect(
+      (await repository.getUnsent(interrupted)).map((m) => m.status),
+    ).toEqual(['pending']);
   });
 
   it('bounds one message send by the attempts, timeouts and backoff', () => {

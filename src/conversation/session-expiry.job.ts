@@ -7,15 +7,14 @@ import {
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { ConversationRepository } from './conversation.repository';
-import { TurnQueue } from './turn.queue';
 
 const JOB = 'session-expiry';
 
 /**
- * Marks conversations idle for SESSION_TIMEOUT_MINUTES expired, and gives
- * handoffs whose auto-resume time has passed back to the bot. Runs every
+ * Marks conversations idle for SESSION_TIMEOUT_MINUTES expired. Runs every
  * quarter of the timeout (between 1 s and 60 s). Ingest checks idleness too,
- * so correctness never waits for this job.
+ * so correctness never waits for this job. (Handoffs that end on their own
+ * are the HandoffResumeJob's.)
  */
 @Injectable()
 export class SessionExpiryJob
@@ -28,7 +27,6 @@ export class SessionExpiryJob
     private readonly repository: ConversationRepository,
     private readonly scheduler: SchedulerRegistry,
     private readonly config: AppConfig,
-    private readonly queue: TurnQueue,
   ) {}
 
   onApplicationBootstrap() {

@@ -3,7 +3,12 @@ import { TurnOutcome, TurnService } from './turn.service';
 
 /** A TurnService stand-in that records every run and can be told to be slow, fail or defer. */
 export class RecordingTurns {
-  readonly runs: Array<{ id: string; start: number; end: number }> = [];
+  readonly runs: Array<{
+    id: string;
+    start: number;
+    end: number;
+    correlationIds: string[];
+  }> = [];
   running = new Map<string, number>();
   overlaps = 0;
   /** Most turns of any conversations running at the same time. */
@@ -25,7 +30,7 @@ export class RecordingTurns {
     return this.runs.filter((r) => r.id === id);
   }
 
-  async run(id: string): Promise<TurnOutcome> {
+  async run(id: string, correlationIds: string[] = []): Promise<TurnOutcome> {
     const now = this.running.get(id) ?? 0;
     if (now > 0) this.overlaps += 1;
     this.running.set(id, now + 1);
@@ -47,7 +52,7 @@ export class RecordingTurns {
     } finally {
       this.atOnce--;
       this.running.set(id, (this.running.get(id) ?? 1) - 1);
-      this.runs.push({ id, start, end: Date.now() });
+      this.runs.push({ id, start, end: Date.now(), correlationIds });
     }
   }
 
@@ -58,9 +63,12 @@ export class RecordingTurns {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(check: () => boolean, timeoutMs = 15_000) {
+async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+) {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await sleep(20);
   }
@@ -94,14 +102,18 @@ export function turnQueueContract(
   afterEach(async () => {
     await queue.close();
   });
+  /** Nothing waits, is delayed or runs: no further run can come. */
+  const idle = async () => {
+    const counts = await queue.counts();
+    return counts.waiting + counts.delayed + counts.active === 0;
+  };
 
   it('runs a scheduled turn once, after the debounce', async () => {
     const c = id();
     const scheduled = Date.now();
     await queue.schedule(c);
-    await until(() => turns.runsOf(c).length === 1);
+    await until(async () => turns.runsOf(c).length === 1 && (await idle()));
     expect(turns.runsOf(c)[0].start - scheduled).toBeGreaterThanOrEqual(140);
-    await sleep(400);
     expect(turns.runsOf(c)).toHaveLength(1);
   });
 
@@ -113,15 +125,53 @@ export function turnQueueContract(
     expect(turns.mostAtOnce).toBe(CONTRACT_CONCURRENCY);
   });
 
-  it('turns a burst of schedules into one run', async () => {
+  it('turns a burst of schedules into one run, its debounce restarted by each', async () => {
     const c = id();
+    // A debounce far longer than the gaps, however slow the machine.
+    let last = 0;
     for (let i = 0; i < 5; i++) {
-      await queue.schedule(c);
+      last = Date.now();
+      await queue.schedule(c, { delayMs: 1000 });
       await sleep(30);
     }
-    await until(() => turns.runsOf(c).length >= 1);
-    await sleep(500);
+    await until(async () => turns.runsOf(c).length >= 1 && (await idle()));
     expect(turns.runsOf(c)).toHaveLength(1);
+    expect(turns.runsOf(c)[0].start - last).toBeGreaterThanOrEqual(950);
+  });
+
+  it('gives a run the correlation ids of every schedule it answers', async () => {
+    const c = id();
+    await queue.schedule(c, { correlationIds: ['webhook-a'] });
+    await queue.schedule(c, { correlationIds: ['webhook-b', 'webhook-a'] });
+    await queue.schedule(c);
+    await until(async () => turns.runsOf(c).length >= 1 && (await idle()));
+    expect(turns.runsOf(c).map((r) => r.correlationIds)).toEqual([
+      ['webhook-a', 'webhook-b'],
+    ]);
+  });
+
+  it('gives the ids scheduled during a run to the run after it', async () => {
+    const c = id();
+    turns.durationMs = 300;
+    await queue.schedule(c, { delayMs: 0, correlationIds: ['webhook-a'] });
+    await until(() => (turns.running.get(c) ?? 0) > 0);
+    await queue.schedule(c, { correlationIds: ['webhook-b'] });
+    await until(async () => turns.runsOf(c).length >= 2 && (await idle()));
+    expect(turns.runsOf(c).map((r) => r.correlationIds)).toEqual([
+      ['webhook-a'],
+      ['webhook-b'],
+    ]);
+  });
+
+  it('keeps the correlation ids of a turn it retries', async () => {
+    const c = id();
+    turns.failNext(c, 1);
+    await queue.schedule(c, { delayMs: 0, correlationIds: ['webhook-a'] });
+    await until(() => turns.runsOf(c).length === 2, 20_000);
+    expect(turns.runsOf(c).map((r) => r.correlationIds)).toEqual([
+      ['webhook-a'],
+      ['webhook-a'],
+    ]);
   });
 
   it('runs once more when scheduled during a run, never two runs of one conversation at once', async () => {
@@ -134,8 +184,7 @@ export function turnQueueContract(
       queue.schedule(c),
       queue.schedule(c),
     ]);
-    await until(() => turns.runsOf(c).length === 2);
-    await sleep(600);
+    await until(async () => turns.runsOf(c).length >= 2 && (await idle()));
     expect(turns.runsOf(c)).toHaveLength(2);
     expect(turns.overlaps).toBe(0);
     const [first, second] = turns.runsOf(c);
@@ -175,7 +224,12 @@ export function turnQueueContract(
   it('counts a turn waiting for its debounce as delayed', async () => {
     const c = id();
     await queue.schedule(c, { delayMs: 5_000 });
-    expect((await queue.counts()).delayed).toBeGreaterThanOrEqual(1);
+    expect(await queue.counts()).toEqual({
+      waiting: 0,
+      delayed: 1,
+      active: 0,
+      failed: 0,
+    });
   });
 
   it('lets a running turn finish when closed', async () => {

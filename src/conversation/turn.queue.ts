@@ -8,11 +8,25 @@ export interface QueueCounts {
   failed: number;
 }
 
+/** Most correlation ids a turn carries (the newest are kept). */
+export const MAX_CORRELATION_IDS = 20;
+
+/** Adds `more` to `ids` (no repeats), keeping the newest MAX_CORRELATION_IDS. */
+export function addCorrelationIds(ids: string[], more: string[] = []) {
+  for (const id of more) if (!ids.includes(id)) ids.push(id);
+  if (ids.length > MAX_CORRELATION_IDS)
+    ids.splice(0, ids.length - MAX_CORRELATION_IDS);
+  return ids;
+}
+
 export interface ScheduleOptions {
   /** Wait this long before running; defaults to REPLY_DEBOUNCE_MS. */
   delayMs?: number;
-  /** Carried into the turn's log lines (the webhook's request id). */
-  correlationId?: string;
+  /**
+   * The request ids of the webhooks whose messages the turn answers, carried
+   * into its log lines. Scheduling a conversation again adds to them.
+   */
+  correlationIds?: string[];
 }
 
 /**

@@ -75,9 +75,13 @@ export class TurnService {
     private readonly metrics: MetricsService,
   ) {}
 
+  /**
+   * `correlationIds`: the request ids of the webhooks whose messages this
+   * turn answers, named in its log lines and its sends'.
+   */
   async run(
     conversationId: string,
-    correlationId?: string,
+    correlationIds: string[] = [],
   ): Promise<TurnOutcome> {
     const started = Date.now();
     let snapshot = await this.load(conversationId);
@@ -85,7 +89,7 @@ export class TurnService {
     const { conversation } = snapshot;
     const log = {
       conversationId,
-      correlationId,
+      correlationIds,
       customer: maskPhoneNumber(conversation.customerWaId),
     };
 
@@ -93,7 +97,7 @@ export class TurnService {
     // since sending changed what the context and the flood count hold.
     const pending = snapshot.unsent.filter((m) => m.status === 'pending');
     if (pending.length > 0) {
-      await this.outbound.send(conversation, pending);
+      await this.outbound.send(conversation, pending, log);
       snapshot = await this.load(conversationId);
       if (!snapshot) return { status: 'missing' };
     }
@@ -130,7 +134,7 @@ export class TurnService {
       this.metrics.turns.inc({ outcome: 'raced' });
       return { status: 'raced' };
     }
-    const report = await this.outbound.send(conversation, recorded);
+    const report = await this.outbound.send(conversation, recorded, log);
     this.metrics.turns.inc({
       outcome: handoff ? 'handoff' : (drafts[0]?.author ?? 'none'),
     });
@@ -146,6 +150,7 @@ export class TurnService {
         ...log,
         turnKey,
         answered: unanswered.length,
+        wamids: unanswered.map((m) => m.wamid),
         author: drafts[0]?.author,
         chunks: drafts.length,
         sent: report.sent.length,
