@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { PgliteWorkerClient } from './pglite-worker.client';
 
 const MIGRATIONS = join(__dirname, '..', '..', 'drizzle');
@@ -180,22 +183,86 @@ describe('PgliteWorkerClient (PGlite on a worker thread)', () => {
     expect(rows).toEqual([]);
   });
 
-  it('refuses work once closed, instead of hanging', async () => {
-    const other = await PgliteWorkerClient.start({
-      location: 'memory://',
-      migrationsFolder: MIGRATIONS,
+  describe('closing', () => {
+    // A healthy thread ends by itself once PGlite is closed; terminating it
+    // (while its WebAssembly may be running) is only for a stuck one.
+    let terminate: jest.SpyInstance;
+    beforeEach(() => {
+      terminate = jest.spyOn(Worker.prototype, 'terminate');
     });
-    await other.close();
-    expect(other.closed).toBe(true);
-    await expect(other.query('select 1')).rejects.toThrow(/closed/);
-  });
+    afterEach(() => terminate.mockRestore());
 
-  it('fails to start, naming the cause, when the migrations cannot be read', async () => {
-    await expect(
-      PgliteWorkerClient.start({
+    it('answers the statements sent before it, refuses later ones, and the thread ends by itself', async () => {
+      const other = await PgliteWorkerClient.start({
         location: 'memory://',
-        migrationsFolder: '/nonexistent/migrations',
-      }),
-    ).rejects.toThrow(/migrat|journal|no such file|ENOENT/i);
+        migrationsFolder: MIGRATIONS,
+      });
+      const sentBefore = Array.from({ length: 20 }, (_, n) =>
+        other.query<{ n: number }>('select $1::int as n', [n]),
+      );
+      const closing = other.close();
+      const sentAfter = other.query('select 1');
+
+      const answers = await Promise.all(sentBefore);
+      expect(answers.map(({ rows }) => rows[0].n)).toEqual(
+        Array.from({ length: 20 }, (_, n) => n),
+      );
+      await expect(sentAfter).rejects.toThrow(/closed/);
+      // Twice is the same close.
+      await Promise.all([closing, other.close()]);
+      expect(other.closed).toBe(true);
+      await expect(other.query('select 1')).rejects.toThrow(/closed/);
+      expect(terminate).not.toHaveBeenCalled();
+    });
+
+    it('rolls back a transaction under way at close, refusing its later statements instead of committing them', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'clariops-close-'));
+      try {
+        const other = await PgliteWorkerClient.start({
+          location: dataDir,
+          migrationsFolder: MIGRATIONS,
+        });
+        await other.exec('create table probe (id int primary key)');
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let entered!: () => void;
+        const inside = new Promise<void>((resolve) => (entered = resolve));
+        const transaction = other.transaction(async (tx) => {
+          await tx.query('insert into probe values (1)');
+          entered();
+          await held;
+          await tx.query('insert into probe values (2)');
+        });
+        await inside;
+        const closing = other.close();
+        release();
+        await expect(transaction).rejects.toThrow(/closed/);
+        await closing;
+        expect(terminate).not.toHaveBeenCalled();
+
+        const reopened = await PgliteWorkerClient.start({
+          location: dataDir,
+          migrationsFolder: MIGRATIONS,
+        });
+        try {
+          const { rows } = await reopened.query('select id from probe');
+          expect(rows).toEqual([]);
+        } finally {
+          await reopened.close();
+        }
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+
+    it('lets a thread that failed to start end by itself, naming the cause', async () => {
+      await expect(
+        PgliteWorkerClient.start({
+          location: 'memory://',
+          migrationsFolder: '/nonexistent/migrations',
+        }),
+      ).rejects.toThrow(/migrat|journal|no such file|ENOENT/i);
+      expect(terminate).not.toHaveBeenCalled();
+    });
   });
 });

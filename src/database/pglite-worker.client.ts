@@ -29,12 +29,45 @@ function toError(error: NonNullable<WorkerReply['error']>): Error {
  * transaction go to the worker one by one, inside one PGlite transaction
  * there; a failure in the callback rolls it back.
  */
+/**
+ * How long a closing thread may take to end by itself (its last statements,
+ * then PGlite's shutdown) before it is terminated.
+ */
+export const CLOSE_TIMEOUT_MS = 10_000;
+
+/**
+ * Resolves once the thread has ended; after `timeoutMs` without that, ends
+ * it with `terminate()`. Terminating a thread that is inside PGlite's
+ * WebAssembly (or whose module V8 is still compiling) is the one way left to
+ * stop a stuck thread, never the way a healthy one is stopped.
+ */
+function ended(worker: Worker, exited: Promise<void>, timeoutMs: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<'overdue'>((resolve) => {
+    timer = setTimeout(() => resolve('overdue'), timeoutMs);
+  });
+  return Promise.race([exited, overdue]).then(async (outcome) => {
+    clearTimeout(timer);
+    if (outcome === 'overdue') await worker.terminate();
+  });
+}
+
 export class PgliteWorkerClient {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** Set by `close()`: new requests fail with it. */
+  private refused: Error | null = null;
+  /** Set when the thread is gone: every request fails with it. */
   private stopped: Error | null = null;
+  private closing: Promise<void> | null = null;
+  private readonly exited: Promise<void>;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    exited: Promise<void>,
+    private readonly closeTimeoutMs: number,
+  ) {
+    this.exited = exited;
     worker.on('message', (reply: WorkerReply) => {
       const waiting = this.pending.get(reply.id);
       if (!waiting) return;
@@ -49,7 +82,10 @@ export class PgliteWorkerClient {
   }
 
   /** Starts the thread, opens the database there and migrates it. */
-  static async start(startup: WorkerStartup): Promise<PgliteWorkerClient> {
+  static async start(
+    startup: WorkerStartup,
+    { closeTimeoutMs = CLOSE_TIMEOUT_MS } = {},
+  ): Promise<PgliteWorkerClient> {
     // Built: the compiled .js beside this file. Under the test runner: the
     // .ts source, which Node runs with its own type stripping.
     const extension = extname(__filename);
@@ -61,6 +97,9 @@ export class PgliteWorkerClient {
           ? ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON']
           : undefined,
     });
+    const exited = new Promise<void>((resolve) =>
+      worker.once('exit', () => resolve()),
+    );
     let onMessage!: (ready: WorkerReady) => void;
     let onError!: (error: Error) => void;
     let onExit!: (code: number) => void;
@@ -78,7 +117,8 @@ export class PgliteWorkerClient {
         worker.once('exit', onExit);
       });
     } catch (error) {
-      await worker.terminate();
+      // The thread ends by itself after reporting its failure.
+      await ended(worker, exited, closeTimeoutMs);
       throw error;
     } finally {
       // Only these: the Worker keeps listeners of its own.
@@ -86,11 +126,11 @@ export class PgliteWorkerClient {
       worker.off('error', onError);
       worker.off('exit', onExit);
     }
-    return new PgliteWorkerClient(worker);
+    return new PgliteWorkerClient(worker, exited, closeTimeoutMs);
   }
 
   get closed(): boolean {
-    return this.stopped !== null;
+    return this.refused !== null || this.stopped !== null;
   }
 
   query<T>(
@@ -135,11 +175,23 @@ export class PgliteWorkerClient {
     return result;
   }
 
-  async close(): Promise<void> {
-    if (this.stopped) return;
-    await this.call({ kind: 'close' }).catch(() => undefined);
-    this.stop(new Error('the embedded database is closed'));
-    await this.worker.terminate();
+  /**
+   * Closes PGlite and ends its thread. Requests already sent are answered
+   * first; new ones are refused. Resolves once the thread has ended (by
+   * itself, or terminated after `closeTimeoutMs`).
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    if (!this.stopped) {
+      const closed = this.send({ kind: 'close' });
+      this.refuse(new Error('the embedded database is closed'));
+      await closed.catch(() => undefined);
+    }
+    await ended(this.worker, this.exited, this.closeTimeoutMs);
   }
 
   private queryIn<T>(
@@ -158,7 +210,15 @@ export class PgliteWorkerClient {
   }
 
   private call(request: Request): Promise<unknown> {
+    // Once closing, only the end of a transaction still goes out, so that
+    // a transaction under way can finish instead of holding up the close.
+    const refused = this.refused ?? this.stopped;
+    if (refused && request.kind !== 'end') return Promise.reject(refused);
     if (this.stopped) return Promise.reject(this.stopped);
+    return this.send(request);
+  }
+
+  private send(request: Request): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -166,6 +226,11 @@ export class PgliteWorkerClient {
     });
   }
 
+  private refuse(reason: Error) {
+    this.refused ??= reason;
+  }
+
+  /** The thread is gone: whatever still waits for an answer fails. */
   private stop(reason: Error) {
     if (this.stopped) return;
     this.stopped = reason;

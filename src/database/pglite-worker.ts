@@ -262,13 +262,68 @@ async function handle(db: PGlite, request: WorkerRequest): Promise<unknown> {
     case 'end':
       return end(request.tx, request.commit);
     case 'close':
-      await db.close();
+      // Answered by `serve`, which closes the database once.
       return null;
   }
 }
 
+/** Rolls back the transactions still open, so that closing need not wait for them. */
+async function rollBackOpenTransactions(): Promise<void> {
+  for (const [id, open] of transactions) {
+    open.finish(false);
+    await open.done.catch(() => undefined);
+    transactions.delete(id);
+  }
+}
+
+/**
+ * Answers requests until a `close` request. Then later requests are
+ * refused, except the end of a transaction (so that its caller can finish
+ * it); the requests already received finish; a transaction still open is
+ * rolled back; PGlite is closed, and the port with it, so that nothing keeps
+ * this thread alive and it ends by itself. The main thread waits for that
+ * exit instead of terminating a thread whose WebAssembly may be running.
+ */
+function serve(db: PGlite): void {
+  const inFlight = new Set<Promise<unknown>>();
+  let closing: Promise<void> | null = null;
+  const run = (request: WorkerRequest) => {
+    const work = handle(db, request);
+    inFlight.add(work);
+    const settled = () => inFlight.delete(work);
+    work.then(settled, settled);
+    return work;
+  };
+  const reply = (id: number, work: Promise<unknown>) =>
+    work.then(
+      (result) => port.postMessage({ id, result }),
+      (error: unknown) => port.postMessage({ id, error: describe(error) }),
+    );
+  const close = async () => {
+    while (inFlight.size > 0) await Promise.allSettled(inFlight);
+    await rollBackOpenTransactions();
+    await db.close();
+  };
+  port.on('message', (request: WorkerRequest) => {
+    if (request.kind === 'close') {
+      // Once: a second close gets the same answer (or the thread's exit).
+      const first = !closing;
+      closing ??= close();
+      const answered = reply(request.id, closing);
+      if (first) void answered.finally(() => port.close());
+    } else if (closing && request.kind !== 'end') {
+      void reply(
+        request.id,
+        Promise.reject(new Error('the embedded database is closing')),
+      );
+    } else {
+      void reply(request.id, run(request));
+    }
+  });
+}
+
 async function start(): Promise<void> {
-  let db: PGlite;
+  let db: PGlite | undefined;
   try {
     db = await PGlite.create(location);
     await migrate(drizzle({ client: db }), { migrationsFolder });
@@ -284,16 +339,13 @@ async function start(): Promise<void> {
     // the app's queries, which are index lookups.
     await db.exec('SET plan_cache_mode = force_generic_plan');
   } catch (error) {
+    await db?.close().catch(() => undefined);
     port.postMessage({ ready: false, error: describe(error) });
+    // Nothing else to do: the thread ends once the port is closed.
+    port.close();
     return;
   }
-  port.on('message', (request: WorkerRequest) => {
-    handle(db, request).then(
-      (result) => port.postMessage({ id: request.id, result }),
-      (error: unknown) =>
-        port.postMessage({ id: request.id, error: describe(error) }),
-    );
-  });
+  serve(db);
   port.postMessage({ ready: true });
 }
 

@@ -60,10 +60,15 @@ export async function startTestApp(
     }
   }
   Object.assign(process.env, env);
-  let app: NestFastifyApplication;
+  let app: NestFastifyApplication | undefined;
   try {
     app = await createApp();
     await app.listen({ port: 0, host: '127.0.0.1' });
+  } catch (error) {
+    // An app that started but could not listen still holds its database
+    // thread: close it rather than leave it to outlive the spec.
+    await app?.close().catch(() => undefined);
+    throw error;
   } finally {
     process.env = saved;
   }
