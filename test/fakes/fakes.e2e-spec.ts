@@ -385,6 +385,7 @@ describe('FakeGraphApi over plain fetch', () => {
       {
         phoneNumberId: PHONE_ID,
         to: '+16505551234',
+        recipient: null,
         body: 'hello',
         wamid: json.messages[0]?.id,
         contextMessageId: INBOUND_WAMID,
