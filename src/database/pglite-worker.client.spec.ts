@@ -265,4 +265,22 @@ describe('PgliteWorkerClient (PGlite on a worker thread)', () => {
       expect(terminate).not.toHaveBeenCalled();
     });
   });
+
+  it('refuses at once, saying what to run, on a Node that cannot strip types', async () => {
+    const typescript = Object.getOwnPropertyDescriptor(
+      process.features,
+      'typescript',
+    )!;
+    Object.defineProperty(process.features, 'typescript', { value: false });
+    try {
+      await expect(
+        PgliteWorkerClient.start({
+          location: 'memory://',
+          migrationsFolder: MIGRATIONS,
+        }),
+      ).rejects.toThrow(/type stripping.*npm test.*Node 24/);
+    } finally {
+      Object.defineProperty(process.features, 'typescript', typescript);
+    }
+  });
 });

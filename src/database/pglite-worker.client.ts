@@ -89,6 +89,12 @@ export class PgliteWorkerClient {
     // Built: the compiled .js beside this file. Under the test runner: the
     // .ts source, which Node runs with its own type stripping.
     const extension = extname(__filename);
+    if (extension === '.ts' && !process.features.typescript) {
+      // Otherwise every suite fails with ERR_UNKNOWN_FILE_EXTENSION ".ts".
+      throw new Error(
+        `the embedded database thread runs pglite-worker.ts with Node's type stripping, which Node ${process.version} lacks: run the tests with npm test, which uses the Node 24 that npm install brings`,
+      );
+    }
     const worker = new Worker(join(__dirname, `pglite-worker${extension}`), {
       workerData: startup,
       // Built, the thread takes the process's flags (profilers, preloads).
