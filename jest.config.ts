@@ -14,7 +14,11 @@ const config: Config = {
   collectCoverageFrom: ['src/**/*.(t|j)s'],
   coverageDirectory: './coverage',
   testEnvironment: 'node',
-  testTimeout: 30000,
+  // Hooks share this limit: an e2e app that starts slowly on a loaded 2-core
+  // machine must finish starting (and so be closed) rather than be abandoned
+  // mid-start by a timed-out beforeAll, which left it running past the
+  // environment's teardown (imports after teardown, a run that never exits).
+  testTimeout: 120000,
 };
 
 export default config;
