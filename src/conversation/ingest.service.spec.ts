@@ -1,38 +1,17 @@
 import { AppConfig } from '../config/app-config';
 import { validateEnv } from '../config/validate-env';
 import { DatabaseConnection } from '../database/database-connection';
-import { openDatabase } from '../database/open-database';
 import { MetricsService } from '../metrics/metrics.service';
 import { InboundMessageInput } from './conversation.types';
 import { DrizzleConversationRepository } from './drizzle-conversation.repository';
+import {
+  inboundText,
+  openEmbeddedRepository,
+  RecordingQueue,
+} from '../../test/support/conversation-kit';
 import { IngestService } from './ingest.service';
-import { QueueCounts, ScheduleOptions, TurnQueue } from './turn.queue';
 
-class RecordingQueue extends TurnQueue {
-  readonly scheduled: Array<{ id: string; options?: ScheduleOptions }> = [];
-  schedule(id: string, options?: ScheduleOptions) {
-    this.scheduled.push({ id, options });
-    return Promise.resolve();
-  }
-  counts(): Promise<QueueCounts> {
-    return Promise.resolve({ waiting: 0, delayed: 0, active: 0, failed: 0 });
-  }
-  close() {
-    return Promise.resolve();
-  }
-}
-
-const text = (wamid: string, customer: string): InboundMessageInput => ({
-  wamid,
-  customerWaId: customer,
-  customerName: null,
-  timestamp: new Date(),
-  kind: 'text',
-  text: 'hi',
-  mediaId: null,
-  reply: 'llm',
-  raw: {},
-});
+const text = inboundText;
 const webhook = (...messages: InboundMessageInput[]) => ({
   messages,
   statuses: [],
@@ -46,12 +25,7 @@ describe('IngestService', () => {
   let ingest: IngestService;
 
   beforeAll(async () => {
-    connection = await openDatabase({
-      url: null,
-      dataDir: 'memory://',
-      poolSize: 1,
-    });
-    repository = new DrizzleConversationRepository(connection);
+    ({ connection, repository } = await openEmbeddedRepository());
   });
   afterAll(async () => {
     await connection.close();

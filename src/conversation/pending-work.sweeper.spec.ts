@@ -2,37 +2,16 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { validateEnv } from '../config/validate-env';
 import { DatabaseConnection } from '../database/database-connection';
-import { openDatabase } from '../database/open-database';
 import { DrizzleConversationRepository } from './drizzle-conversation.repository';
+import {
+  inboundText,
+  openEmbeddedRepository,
+  RecordingQueue,
+} from '../../test/support/conversation-kit';
 import { longestSendMs, PendingWorkSweeper } from './pending-work.sweeper';
-import { QueueCounts, ScheduleOptions, TurnQueue } from './turn.queue';
-
-class RecordingQueue extends TurnQueue {
-  readonly scheduled: Array<{ id: string; options?: ScheduleOptions }> = [];
-  schedule(id: string, options?: ScheduleOptions) {
-    this.scheduled.push({ id, options });
-    return Promise.resolve();
-  }
-  counts(): Promise<QueueCounts> {
-    return Promise.resolve({ waiting: 0, delayed: 0, active: 0, failed: 0 });
-  }
-  close() {
-    return Promise.resolve();
-  }
-}
 
 const config = new AppConfig(validateEnv({ REPLY_DEBOUNCE_MS: '1000' }));
-const inbound = (wamid: string, customer: string) => ({
-  wamid,
-  customerWaId: customer,
-  customerName: null,
-  timestamp: new Date(),
-  kind: 'text',
-  text: 'hi',
-  mediaId: null,
-  reply: 'llm' as const,
-  raw: {},
-});
+const inbound = inboundText;
 
 describe('PendingWorkSweeper', () => {
   let connection: DatabaseConnection;
@@ -41,12 +20,7 @@ describe('PendingWorkSweeper', () => {
   let sweeper: PendingWorkSweeper;
 
   beforeAll(async () => {
-    connection = await openDatabase({
-      url: null,
-      dataDir: 'memory://',
-      poolSize: 1,
-    });
-    repository = new DrizzleConversationRepository(connection);
+    ({ connection, repository } = await openEmbeddedRepository());
   });
   afterAll(async () => {
     await connection.close();

@@ -2,7 +2,6 @@ import { Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { validateEnv } from '../config/validate-env';
 import { DatabaseConnection } from '../database/database-connection';
-import { openDatabase } from '../database/open-database';
 import { ChatMessage, LlmProvider, LlmReply } from '../llm/llm.provider';
 import { MetricsService } from '../metrics/metrics.service';
 import { SendResult, WhatsappClient } from '../whatsapp/whatsapp.client';
@@ -11,6 +10,10 @@ import { InboundMessageInput } from './conversation.types';
 import { DrizzleConversationRepository } from './drizzle-conversation.repository';
 import { OutboundService } from './outbound.service';
 import { TurnService } from './turn.service';
+import {
+  inboundText,
+  openEmbeddedRepository,
+} from '../../test/support/conversation-kit';
 
 class EchoLlm extends LlmProvider {
   readonly configured = true;
@@ -57,17 +60,8 @@ class FakeWhatsapp extends WhatsappClient {
   }
 }
 
-const text = (wamid: string, customer: string): InboundMessageInput => ({
-  wamid,
-  customerWaId: customer,
-  customerName: null,
-  timestamp: new Date(),
-  kind: 'text',
-  text: `question ${wamid}`,
-  mediaId: null,
-  reply: 'llm',
-  raw: {},
-});
+const text = (wamid: string, customer: string) =>
+  inboundText(wamid, customer, `question ${wamid}`);
 
 describe('TurnService', () => {
   let connection: DatabaseConnection;
@@ -82,12 +76,7 @@ describe('TurnService', () => {
   const config = new AppConfig(validateEnv({}));
 
   beforeAll(async () => {
-    connection = await openDatabase({
-      url: null,
-      dataDir: 'memory://',
-      poolSize: 1,
-    });
-    repository = new DrizzleConversationRepository(connection);
+    ({ connection, repository } = await openEmbeddedRepository());
   });
   afterAll(async () => {
     await connection.close();
