@@ -89,15 +89,9 @@ function completeOperation(method: string, operation: OperationObject) {
  * lint` (see `npm run lint:openapi`).
  */
 async function writeDocument(path: string) {
-  // The document depends on the code only: an embedded, in-memory app,
-  // whatever .env says (an empty URL counts as unset).
-  Object.assign(process.env, {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DATA_DIR: 'memory://',
-    DATABASE_URL: '',
-    REDIS_URL: '',
-  });
+  // The document depends on the code only: `npm run lint:openapi` runs this
+  // with an embedded, in-memory app, whatever .env says (an empty URL counts
+  // as unset).
   const { createApp } = await import('./app.factory.js');
   const app = await createApp();
   await app.init();
