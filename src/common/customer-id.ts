@@ -1,18 +1,8 @@
 import { validatePhoneNumberLength } from 'libphonenumber-js';
-import { normalizePhoneNumber } from './phone-number';
-
-/**
- * A business-scoped user id as Meta gives it for a customer with a username:
- * the ISO 3166 alpha-2 country code, a dot, then letters and digits
- * (`US.13491208655302741918`).
- */
-const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]{1,128}$/;
+import { isBsuid, normalizePhoneNumber } from './phone-number';
 
 export const CUSTOMER_ID_RULE =
   'an international phone number with its country code (e.g. +16505551234; spaces, dashes and parentheses ignored) or a business-scoped user id (e.g. US.13491208655302741918)';
-
-/** Whether `input` is a BSUID, exactly as Meta writes it. */
-export const isBsuid = (input: string): boolean => BSUID.test(input);
 
 /**
  * Reads a customer an operator typed: a phone number becomes its `wa_id`

@@ -2,6 +2,12 @@
 const SEPARATORS = /[\s\-.()]/g;
 /** An optional leading `+` and 7–15 digits: the E.164 digit range. */
 const PHONE_NUMBER = /^\+?(\d{7,15})$/;
+/**
+ * A business-scoped user id as Meta gives it for a customer with a username:
+ * the ISO 3166 alpha-2 country code, a dot, then letters and digits
+ * (`US.13491208655302741918`).
+ */
+const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]{1,128}$/;
 const MASK = '****';
 const MASKED_PREFIX = '******';
 const VISIBLE_DIGITS = 4;
@@ -50,3 +56,6 @@ export function maskPhoneNumber(waId: string | null | undefined): string {
   }
   return `${MASKED_PREFIX}${digits.slice(-VISIBLE_DIGITS)}`;
 }
+
+/** Whether `input` is a BSUID, exactly as Meta writes it. */
+export const isBsuid = (input: string): boolean => BSUID.test(input);

@@ -3,6 +3,7 @@ import { HttpService } from '@nestjs/axios';
 import { Injectable, Logger } from '@nestjs/common';
 import { isAxiosError } from 'axios';
 import {
+  isBsuid,
   maskPhoneNumber,
   normalizePhoneNumber,
   toWhatsappRecipient,
@@ -16,9 +17,6 @@ import {
 } from './whatsapp.client';
 import { SendRateLimiter } from './send-rate.limiter';
 import { WhatsappSendError } from './whatsapp-send.error';
-
-/** A business-scoped user id: a country code, a dot, then letters and digits. */
-const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]+$/;
 
 /** Meta's pair rate limit: too many messages to one customer. */
 const PAIR_RATE_LIMIT = 131056;
@@ -194,7 +192,7 @@ function addressOf(customerId: string): { to: string } | { recipient: string } {
   if (normalizePhoneNumber(customerId)) {
     return { to: toWhatsappRecipient(customerId) };
   }
-  if (BSUID.test(customerId)) return { recipient: customerId };
+  if (isBsuid(customerId)) return { recipient: customerId };
   throw new WhatsappSendError({
     message: `Cannot send to ${maskPhoneNumber(customerId)}: neither a phone number nor a business-scoped user id`,
     code: null,
