@@ -27,6 +27,9 @@ const newCustomer = () =>
 const sentTo = (waId: string) =>
   graph.sentMessages().filter((m) => m.to.replace(/\D/g, '') === waId);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The first message sent to `waId`, once there is one. */
+const firstReplyTo = async (waId: string) =>
+  (await waitFor(() => sentTo(waId).length > 0 && sentTo(waId)))[0];
 
 async function rows<T>(
   app: TestApp,
@@ -62,6 +65,16 @@ describe('webhook pipeline', () => {
   afterAll(async () => {
     await app.close();
   });
+  /** Posts one message of `type` (its `body` as Meta nests it) from `customer`. */
+  const postMessage = (
+    customer: string,
+    type: string,
+    body: Record<string, unknown>,
+  ) =>
+    postWebhook(
+      app.url,
+      envelope(messageChange([{ from: customer, type, body }])),
+    );
 
   describe('GET /webhook handshake', () => {
     const verify = (query: string) => fetch(`${app.url}/webhook?${query}`);
@@ -99,9 +112,7 @@ describe('webhook pipeline', () => {
       textWebhook(customer, 'Do you ship to Spain?', { wamid }),
     );
     expect(res.status).toBe(200);
-    const [reply] = await waitFor(
-      () => sentTo(customer).length > 0 && sentTo(customer),
-    );
+    const reply = await firstReplyTo(customer);
     expect(reply.body).toBe('Echo: Do you ship to Spain?');
     expect(reply.to).toBe(`+${customer}`);
     expect(graph.readReceipts()).toContainEqual(
@@ -164,9 +175,7 @@ describe('webhook pipeline', () => {
       textWebhook(customer, 'Grüße, ¿qué tal? 👋', { name: 'Zoë' }),
     );
     expect(res.status).toBe(200);
-    const [reply] = await waitFor(
-      () => sentTo(customer).length > 0 && sentTo(customer),
-    );
+    const reply = await firstReplyTo(customer);
     expect(reply.body).toBe('Echo: Grüße, ¿qué tal? 👋');
     const [conversation] = await rows<{ customer_name: string }>(
       app,
@@ -260,9 +269,7 @@ describe('webhook pipeline', () => {
     const customer = newCustomer();
     openai.enqueue({ type: 'error', status: 500, message: 'boom' });
     await postWebhook(app.url, textWebhook(customer, 'are you there?'));
-    const [reply] = await waitFor(
-      () => sentTo(customer).length > 0 && sentTo(customer),
-    );
+    const reply = await firstReplyTo(customer);
     expect(reply.body).toBe(
       "Sorry, I can't answer right now. Please try again in a few minutes.",
     );
@@ -278,9 +285,7 @@ describe('webhook pipeline', () => {
     const customer = newCustomer();
     openai.enqueue({ type: 'empty' });
     await postWebhook(app.url, textWebhook(customer, 'hello?'));
-    const [reply] = await waitFor(
-      () => sentTo(customer).length > 0 && sentTo(customer),
-    );
+    const reply = await firstReplyTo(customer);
     expect(reply.body).toMatch(/^Sorry/);
   });
 
@@ -416,9 +421,7 @@ describe('webhook pipeline', () => {
     expect(stored).toEqual({ reply_action: 'not-served', settled: true });
 
     await postWebhook(app.url, textWebhook(customer, 'Written to this number'));
-    const [reply] = await waitFor(
-      () => sentTo(customer).length > 0 && sentTo(customer),
-    );
+    const reply = await firstReplyTo(customer);
     expect(reply).toMatchObject({
       phoneNumberId: PHONE_NUMBER_ID,
       body: 'Echo: Written to this number',
@@ -466,9 +469,7 @@ describe('webhook pipeline', () => {
   it('applies delivery statuses without ever downgrading them', async () => {
     const customer = newCustomer();
     await postWebhook(app.url, textWebhook(customer, 'status please'));
-    const [reply] = await waitFor(
-      () => sentTo(customer).length > 0 && sentTo(customer),
-    );
+    const reply = await firstReplyTo(customer);
     const status = (s: string) => ({
       id: reply.wamid,
       status: s,
@@ -489,74 +490,35 @@ describe('webhook pipeline', () => {
 
   it('reads button and list replies as the customer text', async () => {
     const customer = newCustomer();
-    await postWebhook(
-      app.url,
-      envelope(
-        messageChange([
-          {
-            from: customer,
-            type: 'interactive',
-            body: {
-              type: 'button_reply',
-              button_reply: { id: 'yes', title: 'Yes please' },
-            },
-          },
-        ]),
-      ),
-    );
-    const [reply] = await waitFor(
-      () => sentTo(customer).length > 0 && sentTo(customer),
-    );
+    await postMessage(customer, 'interactive', {
+      type: 'button_reply',
+      button_reply: { id: 'yes', title: 'Yes please' },
+    });
+    const reply = await firstReplyTo(customer);
     expect(reply.body).toBe('Echo: Yes please');
   });
 
   it('answers media with the text-only notice without calling the LLM', async () => {
     const customer = newCustomer();
-    await postWebhook(
-      app.url,
-      envelope(
-        messageChange([
-          {
-            from: customer,
-            type: 'image',
-            body: {
-              id: '1003383421387256',
-              mime_type: 'image/jpeg',
-              sha256: 'x',
-            },
-          },
-        ]),
-      ),
-    );
-    const [reply] = await waitFor(
-      () => sentTo(customer).length > 0 && sentTo(customer),
-    );
+    await postMessage(customer, 'image', {
+      id: '1003383421387256',
+      mime_type: 'image/jpeg',
+      sha256: 'x',
+    });
+    const reply = await firstReplyTo(customer);
     expect(reply.body).toMatch(/only read text/);
     expect(openai.requests).toHaveLength(0);
   });
 
   it('answers a captioned document like text, telling the model what was attached and that it cannot see it', async () => {
     const customer = newCustomer();
-    await postWebhook(
-      app.url,
-      envelope(
-        messageChange([
-          {
-            from: customer,
-            type: 'document',
-            body: {
-              id: '1003383421387257',
-              filename: 'invoice.pdf',
-              mime_type: 'application/pdf',
-              caption: 'Is this paid?',
-            },
-          },
-        ]),
-      ),
-    );
-    const [reply] = await waitFor(
-      () => sentTo(customer).length > 0 && sentTo(customer),
-    );
+    await postMessage(customer, 'document', {
+      id: '1003383421387257',
+      filename: 'invoice.pdf',
+      mime_type: 'application/pdf',
+      caption: 'Is this paid?',
+    });
+    const reply = await firstReplyTo(customer);
     expect(reply.body).not.toMatch(/only read text/);
     expect(openai.requests).toHaveLength(1);
     const said = String(openai.requests[0].messages.at(-1)?.content);
@@ -566,32 +528,19 @@ describe('webhook pipeline', () => {
 
   it('answers a Flow reply with its fields as text, and keeps it in the context of the next turn', async () => {
     const customer = newCustomer();
-    await postWebhook(
-      app.url,
-      envelope(
-        messageChange([
-          {
-            from: customer,
-            type: 'interactive',
-            body: {
-              type: 'nfm_reply',
-              nfm_reply: {
-                name: 'flow',
-                body: 'Sent',
-                response_json: JSON.stringify({
-                  flow_token: 'unused',
-                  name: 'Ana',
-                  date: '2026-12-03',
-                }),
-              },
-            },
-          },
-        ]),
-      ),
-    );
-    const [reply] = await waitFor(
-      () => sentTo(customer).length > 0 && sentTo(customer),
-    );
+    await postMessage(customer, 'interactive', {
+      type: 'nfm_reply',
+      nfm_reply: {
+        name: 'flow',
+        body: 'Sent',
+        response_json: JSON.stringify({
+          flow_token: 'unused',
+          name: 'Ana',
+          date: '2026-12-03',
+        }),
+      },
+    });
+    const reply = await firstReplyTo(customer);
     expect(reply.body).toBe('Echo: Form reply: name: Ana, date: 2026-12-03');
     await postWebhook(app.url, textWebhook(customer, 'Is that booked?'));
     await waitFor(() => sentTo(customer).length === 2);
@@ -608,29 +557,18 @@ describe('webhook pipeline', () => {
 
   it('gives the model the items, quantities and prices of an order, and the ad a customer came from', async () => {
     const customer = newCustomer();
-    await postWebhook(
-      app.url,
-      envelope(
-        messageChange([
-          {
-            from: customer,
-            type: 'order',
-            body: {
-              catalog_id: '194836987003835',
-              text: '',
-              product_items: [
-                {
-                  product_retailer_id: 'di9ozbzfi4',
-                  quantity: 2,
-                  item_price: 30,
-                  currency: 'USD',
-                },
-              ],
-            },
-          },
-        ]),
-      ),
-    );
+    await postMessage(customer, 'order', {
+      catalog_id: '194836987003835',
+      text: '',
+      product_items: [
+        {
+          product_retailer_id: 'di9ozbzfi4',
+          quantity: 2,
+          item_price: 30,
+          currency: 'USD',
+        },
+      ],
+    });
     await waitFor(() => sentTo(customer).length === 1);
     expect(String(openai.requests.at(-1)?.messages.at(-1)?.content)).toBe(
       'Order (catalog 194836987003835): 2 x di9ozbzfi4 at 30 USD each',
@@ -757,9 +695,7 @@ describe('replies shaped by configuration', () => {
       const customer = newCustomer();
       openai.enqueue({ type: 'delay', ms: 3000 });
       await postWebhook(app.url, textWebhook(customer, 'slow model'));
-      const [reply] = await waitFor(
-        () => sentTo(customer).length > 0 && sentTo(customer),
-      );
+      const reply = await firstReplyTo(customer);
       expect(reply.body).toMatch(/^Sorry/);
     } finally {
       await app.close();
