@@ -1,4 +1,5 @@
 import { ChatMessage } from './llm.provider';
+import { truncate } from '../common/truncate';
 
 /** One message of the conversation as the prompt sees it. */
 export interface PromptEntry {
@@ -56,7 +57,7 @@ export function buildPrompt(input: PromptInput): ChatMessage[] {
     : defaultSystemPrompt(input.businessName);
   const toMessage = (entry: PromptEntry): ChatMessage => ({
     role: entry.from === 'customer' ? 'user' : 'assistant',
-    content: cut(entry.text, PROMPT_LIMITS.messageChars),
+    content: truncate(entry.text, PROMPT_LIMITS.messageChars),
   });
   const withText = (entries: PromptEntry[]) =>
     entries.filter((e) => e.text.trim()).map(toMessage);
@@ -85,10 +86,6 @@ export function buildPrompt(input: PromptInput): ChatMessage[] {
       : []),
     ...shown,
   ];
-}
-
-function cut(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 function charsOf(messages: ChatMessage[]): number {

@@ -14,6 +14,7 @@ import {
   records,
   UnknownRecord,
 } from './payload-values';
+import { truncate } from '../common/truncate';
 
 type TextExtractor = (message: UnknownRecord) => string | null;
 
@@ -24,17 +25,12 @@ const DESCRIPTION_MAX_CHARS = 1_500;
 /** Form fields and order lines listed before the rest is counted. */
 const LIST_MAX_ITEMS = 20;
 
-/** `value` cut to `max` characters (an ellipsis marks the cut). */
-function bounded(value: string, max: number): string {
-  return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
-}
-
 /** A short, single-line field for a bracketed label: no brackets, no line breaks. */
 function labelField(value: unknown): string | null {
   const text = asText(value);
   return text === null
     ? null
-    : bounded(text.replace(/[[\]\s]+/g, ' ').trim(), FIELD_MAX_CHARS) || null;
+    : truncate(text.replace(/[[\]\s]+/g, ' ').trim(), FIELD_MAX_CHARS) || null;
 }
 
 /**
@@ -120,7 +116,7 @@ function flowReplyText(reply: UnknownRecord | null): string | null {
       : labelField(reply.body);
   return answer === null
     ? null
-    : bounded(`Form reply: ${answer}`, DESCRIPTION_MAX_CHARS);
+    : truncate(`Form reply: ${answer}`, DESCRIPTION_MAX_CHARS);
 }
 
 function buttonText(message: UnknownRecord): string | null {
@@ -198,7 +194,7 @@ function orderText(message: UnknownRecord): string | null {
       : shown.join('; ') + (more > 0 ? `; and ${String(more)} more items` : '');
   const summary = `Order${catalog ? ` (catalog ${catalog})` : ''}: ${lines}`;
   const note = asText(order.text);
-  return bounded(
+  return truncate(
     note ? `${summary} — ${note}` : summary,
     DESCRIPTION_MAX_CHARS,
   );
