@@ -24,12 +24,6 @@ function toError(error: NonNullable<WorkerReply['error']>): Error {
 }
 
 /**
- * PGlite on its own thread (`pglite-worker.ts`), behind the part of PGlite's
- * interface Drizzle uses: `query`, `exec` and `transaction`. Statements of a
- * transaction go to the worker one by one, inside one PGlite transaction
- * there; a failure in the callback rolls it back.
- */
-/**
  * How long a closing thread may take to end by itself (its last statements,
  * then PGlite's shutdown) before it is terminated.
  */
@@ -52,6 +46,12 @@ function ended(worker: Worker, exited: Promise<void>, timeoutMs: number) {
   });
 }
 
+/**
+ * PGlite on its own thread (`pglite-worker.ts`), behind the part of PGlite's
+ * interface Drizzle uses: `query`, `exec` and `transaction`. Statements of a
+ * transaction go to the worker one by one, inside one PGlite transaction
+ * there; a failure in the callback rolls it back.
+ */
 export class PgliteWorkerClient {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
