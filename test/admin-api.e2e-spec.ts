@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { TurnQueue } from '../src/conversation/turn.queue';
+import { TurnQueue } from '../src/turns/queue/turn.queue';
 import { FakeGraphApi } from './fakes/fake-graph-api';
 import { FakeOpenAi } from './fakes/fake-openai';
 import { waitFor } from './fakes/wait-for';

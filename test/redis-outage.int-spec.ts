@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { BullMqTurnQueue } from '../src/conversation/bullmq-turn.queue';
-import type { TurnService } from '../src/conversation/turn.service';
+import { BullMqTurnQueue } from '../src/turns/queue/bullmq/bullmq-turn.queue';
+import type { TurnService } from '../src/turns/turn.service';
 import { RedisConnection } from '../src/redis/redis-connection';
 import { RedisOutageLog } from '../src/redis/redis-outage-log';
 import { waitFor } from './fakes/wait-for';

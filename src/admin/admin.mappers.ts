@@ -1,5 +1,5 @@
 import type { Message } from '../conversation/conversation.types';
-import type { ConversationSummary } from '../conversation/inbox.queries';
+import type { ConversationSummary } from '../inbox/inbox.queries';
 import type { ConversationDto, MessageDto } from './dto/responses.dto';
 
 export const toConversationDto = (c: ConversationSummary): ConversationDto => ({

@@ -21,9 +21,9 @@ import { HandoffService } from '../conversation/handoff.service';
 import {
   InboxQueries,
   InvalidCursorError,
-} from '../conversation/inbox.queries';
-import { OperatorService } from '../conversation/operator.service';
-import { SessionService } from '../conversation/session.service';
+} from '../inbox/inbox.queries';
+import { OperatorService } from '../outbound/operator.service';
+import { SessionService } from '../inbox/session.service';
 import { AdminApi } from './admin-api.decorator';
 import { toConversationDto, toMessageDto } from './admin.mappers';
 import { StartHandoffDto } from './dto/handoff.dto';

@@ -5,8 +5,8 @@ import {
   ApiEnvelopeResponse,
   ApiErrorResponse,
 } from '../common/api-envelope.decorator';
-import { OperatorService } from '../conversation/operator.service';
-import { ResponsePreviewService } from '../conversation/response-preview.service';
+import { OperatorService } from '../outbound/operator.service';
+import { ResponsePreviewService } from '../turns/response-preview.service';
 import { AdminApi } from './admin-api.decorator';
 import {
   ContextMessageDto,

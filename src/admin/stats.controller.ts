@@ -6,8 +6,8 @@ import {
   ApiErrorResponse,
 } from '../common/api-envelope.decorator';
 import { DomainError } from '../common/domain.error';
-import { InboxQueries } from '../conversation/inbox.queries';
-import { TurnQueue } from '../conversation/turn.queue';
+import { InboxQueries } from '../inbox/inbox.queries';
+import { TurnQueue } from '../turns/queue/turn.queue';
 import { AdminApi } from './admin-api.decorator';
 import { StatsQueryDto } from './dto/queries.dto';
 import { StatsDto } from './dto/responses.dto';

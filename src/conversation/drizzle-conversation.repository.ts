@@ -33,8 +33,8 @@ import {
   StoredError,
   TurnSnapshot,
 } from './conversation.types';
-import { GroupCommitter } from './group-committer';
-import { KNOWN_STATUSES, nextStatus, settleStatus } from './message-status';
+import { GroupCommitter } from '../database/group-committer';
+import { KNOWN_STATUSES, nextStatus, settleStatus } from '../inbound/message-status';
 import {
   conversationFromJson,
   Json,

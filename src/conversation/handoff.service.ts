@@ -4,7 +4,7 @@ import { DomainError } from '../common/domain.error';
 import { AppConfig } from '../config/app-config';
 import { ConversationRepository } from './conversation.repository';
 import { Conversation } from './conversation.types';
-import { TurnQueue } from './turn.queue';
+import { TurnQueue } from '../turns/queue/turn.queue';
 
 /**
  * Human handoff: an operator pauses the bot for one customer, and resumes

@@ -23,10 +23,10 @@ import {
   ApiEnvelopeResponse,
   ApiErrorResponse,
 } from '../common/api-envelope.decorator';
-import { IngestService } from '../conversation/ingest.service';
-import { ServedNumberFilter } from './served-number.filter';
+import { IngestService } from '../inbound/ingest.service';
+import { ServedNumberFilter } from '../inbound/served-number.filter';
 import { SignatureGuard } from './signature.guard';
-import { toIngestBatch } from './to-ingest-batch';
+import { toIngestBatch } from '../inbound/to-ingest-batch';
 import { VerifyTokenGuard } from './verify-token.guard';
 import { parseWebhookPayload } from './webhook-payload.parser';
 

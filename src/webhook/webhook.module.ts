@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConversationModule } from '../conversation/conversation.module';
-import { ServedNumberFilter } from './served-number.filter';
+import { ServedNumberFilter } from '../inbound/served-number.filter';
 import { WebhookController } from './webhook.controller';
 
 @Module({

@@ -6,7 +6,7 @@ import {
   QueueCounts,
   ScheduleOptions,
   TurnQueue,
-} from '../../src/conversation/turn.queue';
+} from '../../src/turns/queue/turn.queue';
 
 /** Shared by the conversation services' unit specs. */
 

@@ -2,8 +2,8 @@ import { AppConfig } from '../config/app-config';
 import { validateEnv } from '../config/validate-env';
 import { DatabaseConnection } from '../database/database-connection';
 import { MetricsService } from '../metrics/metrics.service';
-import { InboundMessageInput } from './conversation.types';
-import { DrizzleConversationRepository } from './drizzle-conversation.repository';
+import { InboundMessageInput } from '../conversation/conversation.types';
+import { DrizzleConversationRepository } from '../conversation/drizzle-conversation.repository';
 import {
   inboundText,
   openEmbeddedRepository,

@@ -5,9 +5,9 @@ import {
   buildPrompt,
   defaultSystemPrompt,
   PromptEntry,
-} from '../llm/build-prompt';
+} from './composer/build-prompt';
 import { LlmError, LlmProvider } from '../llm/llm.provider';
-import { ConversationRepository } from './conversation.repository';
+import { ConversationRepository } from '../conversation/conversation.repository';
 import { toPromptEntry } from './turn.service';
 
 export interface PreviewRequest {

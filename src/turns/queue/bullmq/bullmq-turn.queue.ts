@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { DelayedError, Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { RedisConnection } from '../redis/redis-connection';
+import { RedisConnection } from '../../../redis/redis-connection';
 import {
   addCorrelationIds,
   MAX_CORRELATION_IDS,
   QueueCounts,
   ScheduleOptions,
   TurnQueue,
-} from './turn.queue';
-import { TurnService } from './turn.service';
+} from '../turn.queue';
+import { TurnService } from '../../turn.service';
 
 interface TurnJob {
   conversationId: string;

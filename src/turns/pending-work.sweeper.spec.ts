@@ -2,7 +2,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { validateEnv } from '../config/validate-env';
 import { DatabaseConnection } from '../database/database-connection';
-import { DrizzleConversationRepository } from './drizzle-conversation.repository';
+import { DrizzleConversationRepository } from '../conversation/drizzle-conversation.repository';
 import {
   inboundText,
   openEmbeddedRepository,

@@ -3,8 +3,8 @@ import { maskPhoneNumber } from '../common/phone-number';
 import { MetricsService } from '../metrics/metrics.service';
 import { WhatsappClient } from '../whatsapp/whatsapp.client';
 import { WhatsappSendError } from '../whatsapp/whatsapp-send.error';
-import { ConversationRepository } from './conversation.repository';
-import { Conversation, Message, StoredError } from './conversation.types';
+import { ConversationRepository } from '../conversation/conversation.repository';
+import { Conversation, Message, StoredError } from '../conversation/conversation.types';
 
 export interface DeliveryReport {
   sent: Array<{ message: Message; response: unknown }>;

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain.error';
 import { AppConfig } from '../config/app-config';
-import { ConversationRepository } from './conversation.repository';
-import { ConversationState, MessageAuthor } from './conversation.types';
+import { ConversationRepository } from '../conversation/conversation.repository';
+import { ConversationState, MessageAuthor } from '../conversation/conversation.types';
 
 export interface SessionView {
   conversationId: string;

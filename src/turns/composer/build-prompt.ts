@@ -1,5 +1,5 @@
-import { ChatMessage } from './llm.provider';
-import { truncate } from '../common/truncate';
+import { ChatMessage } from '../../llm/llm.provider';
+import { truncate } from '../../common/truncate';
 
 /** One message of the conversation as the prompt sees it. */
 export interface PromptEntry {

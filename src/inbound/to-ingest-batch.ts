@@ -1,5 +1,5 @@
 import type { IngestBatch } from '../conversation/conversation.types';
-import type { ParsedWebhook } from './webhook-payload.parser';
+import type { ParsedWebhook } from '../webhook/webhook-payload.parser';
 
 /**
  * PostgreSQL cannot store U+0000, nor a lone UTF-16 surrogate, in text or

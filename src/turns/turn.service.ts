@@ -1,20 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { maskPhoneNumber } from '../common/phone-number';
 import { AppConfig } from '../config/app-config';
-import { buildPrompt, PromptEntry } from '../llm/build-prompt';
+import { buildPrompt, PromptEntry } from './composer/build-prompt';
 import { LlmError, LlmProvider } from '../llm/llm.provider';
 import { MetricsService } from '../metrics/metrics.service';
 import { splitMessage } from '../whatsapp/split-message';
 import { WhatsappClient } from '../whatsapp/whatsapp.client';
-import { ConversationRepository } from './conversation.repository';
+import { ConversationRepository } from '../conversation/conversation.repository';
 import {
   Message,
   OutboundDraft,
   StateChange,
   TurnSnapshot,
-} from './conversation.types';
-import { findHandoffKeyword } from './handoff-keywords';
-import { OutboundService } from './outbound.service';
+} from '../conversation/conversation.types';
+import { findHandoffKeyword } from './gates/handoff-keywords';
+import { OutboundService } from '../outbound/outbox.service';
 
 export interface TurnOutcome {
   status: 'replied' | 'idle' | 'paused' | 'throttled' | 'raced' | 'missing';

@@ -8,8 +8,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { DatabaseConnection } from '../database/database-connection';
 import { MAX_SEND_RETRY_DELAY_MS } from '../whatsapp/whatsapp.client';
-import { ConversationRepository } from './conversation.repository';
-import { TurnQueue } from './turn.queue';
+import { ConversationRepository } from '../conversation/conversation.repository';
+import { TurnQueue } from './queue/turn.queue';
 
 const JOB = 'pending-work-sweep';
 const SWEEP_EVERY_MS = 10_000;

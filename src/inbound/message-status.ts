@@ -1,4 +1,4 @@
-import type { MessageStatus } from './conversation.types';
+import type { MessageStatus } from '../conversation/conversation.types';
 
 /** Meta's delivery statuses in the order they can only move forward. */
 const RANK: Record<string, number> = {

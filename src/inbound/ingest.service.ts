@@ -2,10 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../common/domain.error';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
-import { ConversationRepository } from './conversation.repository';
-import { IngestBatch, IngestResult } from './conversation.types';
-import { GroupCommitter } from './group-committer';
-import { TurnQueue } from './turn.queue';
+import { ConversationRepository } from '../conversation/conversation.repository';
+import { IngestBatch, IngestResult } from '../conversation/conversation.types';
+import { GroupCommitter } from '../database/group-committer';
+import { TurnQueue } from '../turns/queue/turn.queue';
 
 interface Submission {
   batch: IngestBatch;

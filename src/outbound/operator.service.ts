@@ -3,9 +3,9 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain.error';
 import { AppConfig } from '../config/app-config';
 import { splitMessage } from '../whatsapp/split-message';
-import { ConversationRepository } from './conversation.repository';
-import { Conversation, Message } from './conversation.types';
-import { OutboundService } from './outbound.service';
+import { ConversationRepository } from '../conversation/conversation.repository';
+import { Conversation, Message } from '../conversation/conversation.types';
+import { OutboundService } from './outbox.service';
 
 export interface OperatorSendResult {
   conversationId: string;

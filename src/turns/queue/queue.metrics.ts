@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
-import { MetricsService } from '../metrics/metrics.service';
+import { MetricsService } from '../../metrics/metrics.service';
 import { TurnQueue } from './turn.queue';
 
 /** Exposes the turn queue's depth at /metrics, read at scrape time. */

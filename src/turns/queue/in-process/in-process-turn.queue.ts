@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '../../../config/app-config';
 import {
   addCorrelationIds,
   QueueCounts,
   ScheduleOptions,
   TurnQueue,
-} from './turn.queue';
-import { TurnService } from './turn.service';
+} from '../turn.queue';
+import { TurnService } from '../../turn.service';
 
 interface Slot {
   timer: NodeJS.Timeout | null;

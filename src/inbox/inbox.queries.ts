@@ -2,7 +2,7 @@ import type {
   Conversation,
   ConversationState,
   Message,
-} from './conversation.types';
+} from '../conversation/conversation.types';
 
 export interface ConversationSummary extends Conversation {
   messageCount: number;

@@ -1,5 +1,5 @@
 import { TurnQueue } from './turn.queue';
-import { TurnOutcome, TurnService } from './turn.service';
+import { TurnOutcome, TurnService } from '../turn.service';
 
 /** A TurnService stand-in that records every run and can be told to be slow, fail or defer. */
 export class RecordingTurns {

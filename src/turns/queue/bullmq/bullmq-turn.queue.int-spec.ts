@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { RedisConnection } from '../redis/redis-connection';
+import { RedisConnection } from '../../../redis/redis-connection';
 import { BullMqTurnQueue } from './bullmq-turn.queue';
-import { turnQueueContract } from './turn-queue.contract';
+import { turnQueueContract } from '../turn-queue.contract';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -15,8 +15,8 @@ import {
   Page,
   Stats,
 } from './inbox.queries';
-import { Message } from './conversation.types';
-import { toConversation, toMessage } from './row-mappers';
+import { Message } from '../conversation/conversation.types';
+import { toConversation, toMessage } from '../conversation/row-mappers';
 
 const encodeCursor = (value: object) =>
   Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -6,9 +6,9 @@ import { ChatMessage, LlmProvider, LlmReply } from '../llm/llm.provider';
 import { MetricsService } from '../metrics/metrics.service';
 import { SendResult, WhatsappClient } from '../whatsapp/whatsapp.client';
 import { WhatsappSendError } from '../whatsapp/whatsapp-send.error';
-import { InboundMessageInput } from './conversation.types';
-import { DrizzleConversationRepository } from './drizzle-conversation.repository';
-import { OutboundService } from './outbound.service';
+import { InboundMessageInput } from '../conversation/conversation.types';
+import { DrizzleConversationRepository } from '../conversation/drizzle-conversation.repository';
+import { OutboundService } from '../outbound/outbox.service';
 import { TurnService } from './turn.service';
 import {
   inboundText,

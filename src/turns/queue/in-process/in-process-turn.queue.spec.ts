@@ -1,7 +1,7 @@
-import { validateEnv } from '../config/validate-env';
-import { AppConfig } from '../config/app-config';
+import { validateEnv } from '../../../config/validate-env';
+import { AppConfig } from '../../../config/app-config';
 import { InProcessTurnQueue } from './in-process-turn.queue';
-import { turnQueueContract } from './turn-queue.contract';
+import { turnQueueContract } from '../turn-queue.contract';
 
 describe('InProcessTurnQueue', () => {
   turnQueueContract((turns, debounceMs, concurrency) =>
