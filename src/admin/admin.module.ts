@@ -3,6 +3,9 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { ConversationModule } from '../conversation/conversation.module';
+import { InboxModule } from '../inbox/inbox.module';
+import { OutboundModule } from '../outbound/outbound.module';
+import { TurnsModule } from '../turns/turns.module';
 import { RedisConnection } from '../redis/redis-connection';
 import { RedisModule } from '../redis/redis.module';
 import { ConversationsController } from './conversations.controller';
@@ -14,6 +17,9 @@ import { StatsController } from './stats.controller';
 @Module({
   imports: [
     ConversationModule,
+    InboxModule,
+    OutboundModule,
+    TurnsModule,
     ThrottlerModule.forRootAsync({
       imports: [RedisModule],
       inject: [AppConfig, RedisConnection],

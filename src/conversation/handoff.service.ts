@@ -2,9 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { maskPhoneNumber } from '../common/phone-number';
 import { DomainError } from '../common/domain.error';
 import { AppConfig } from '../config/app-config';
-import { ConversationRepository } from './conversation.repository';
-import { Conversation } from './conversation.types';
-import { TurnQueue } from '../turns/queue/turn.queue';
+import { DomainEvents } from '../events/domain-events';
+import { ConversationStore } from './conversation.store';
+import { Conversation, StateChange } from './conversation.types';
 
 /**
  * Human handoff: an operator pauses the bot for one customer, and resumes
@@ -16,8 +16,8 @@ export class HandoffService {
   private readonly logger = new Logger(HandoffService.name);
 
   constructor(
-    private readonly repository: ConversationRepository,
-    private readonly queue: TurnQueue,
+    private readonly store: ConversationStore,
+    private readonly events: DomainEvents,
     private readonly config: AppConfig,
   ) {}
 
@@ -26,12 +26,12 @@ export class HandoffService {
     options: { reason?: string; autoResumeMinutes?: number },
   ): Promise<Conversation> {
     const now = new Date();
-    const conversation = await this.repository.openConversation(
+    const conversation = await this.store.openConversation(
       waId,
       now,
       this.config.conversation.sessionTimeoutMs,
     );
-    const paused = await this.repository.changeState(
+    const paused = await this.change(
       conversation.id,
       {
         state: 'handoff',
@@ -55,7 +55,7 @@ export class HandoffService {
   }
 
   async resume(waId: string, reason?: string): Promise<Conversation> {
-    const conversation = await this.repository.findOpenConversation(
+    const conversation = await this.store.findOpenConversation(
       waId,
       new Date(),
       this.config.conversation.sessionTimeoutMs,
@@ -67,13 +67,13 @@ export class HandoffService {
         409,
       );
     }
-    const resumed = await this.repository.changeState(
+    // Messages the operator left unanswered are the bot's again: the turn
+    // queue schedules a turn on the state change.
+    const resumed = await this.change(
       conversation.id,
       { state: 'active', actor: 'operator', reason: reason ?? null },
       new Date(),
     );
-    // Messages the operator left unanswered are the bot's again.
-    await this.queue.schedule(resumed.id);
     this.logger.log(
       { conversationId: resumed.id, customer: maskPhoneNumber(waId) },
       'bot resumed',
@@ -82,32 +82,42 @@ export class HandoffService {
   }
 
   /**
-   * Gives the bot back every conversation whose auto-resume time has passed,
-   * and schedules a turn for each, so that what the customer wrote meanwhile
-   * is answered. Each conversation is resumed once, even with several
+   * Gives the bot back every conversation whose auto-resume time has passed;
+   * the state change schedules a turn for each, so that what the customer
+   * wrote meanwhile is answered. Each conversation is resumed once, even with several
    * instances running this at once (one atomic update claims them).
    */
   async resumeDue(now = new Date()): Promise<string[]> {
-    const resumed = await this.repository.resumeDueHandoffs(now);
+    const resumed = await this.store.resumeDueHandoffs(now);
     for (const conversationId of resumed) {
       this.logger.log(
         { conversationId, reason: 'handoff time ended' },
         'bot resumed: the handoff time ended',
       );
+      this.events.publish({
+        type: 'conversation.state-changed',
+        conversationId,
+        state: 'active',
+        actor: 'system',
+        reason: 'handoff time ended',
+      });
     }
-    // A turn that could not be scheduled is left to the pending-work sweep,
-    // which now sees the conversation's unanswered messages.
-    const scheduled = await Promise.allSettled(
-      resumed.map((id) => this.queue.schedule(id)),
-    );
-    scheduled.forEach((result, n) => {
-      if (result.status === 'rejected') {
-        this.logger.error(
-          { err: result.reason as unknown, conversationId: resumed[n] },
-          'could not schedule a turn after a handoff ended; the pending-work sweep will',
-        );
-      }
-    });
     return resumed;
+  }
+
+  private async change(
+    conversationId: string,
+    change: StateChange,
+    now: Date,
+  ): Promise<Conversation> {
+    const changed = await this.store.changeState(conversationId, change, now);
+    this.events.publish({
+      type: 'conversation.state-changed',
+      conversationId,
+      state: change.state,
+      actor: change.actor,
+      reason: change.reason,
+    });
+    return changed;
   }
 }

@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
-import { ConversationRepository } from './conversation.repository';
+import { ConversationStore } from './conversation.store';
 
 const JOB = 'session-expiry';
 
@@ -24,7 +24,7 @@ export class SessionExpiryJob
   private running = false;
 
   constructor(
-    private readonly repository: ConversationRepository,
+    private readonly repository: ConversationStore,
     private readonly scheduler: SchedulerRegistry,
     private readonly config: AppConfig,
   ) {}

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../common/domain.error';
 import { AppConfig } from '../config/app-config';
-import { MetricsService } from '../metrics/metrics.service';
-import { ConversationRepository } from '../conversation/conversation.repository';
-import { IngestBatch, IngestResult } from '../conversation/conversation.types';
+import { DomainEvents } from '../events/domain-events';
+import { IngestStore } from './ingest.store';
+import type { IngestBatch, IngestResult } from './ingest.types';
 import { GroupCommitter } from '../database/group-committer';
 import { TurnQueue } from '../turns/queue/turn.queue';
 
@@ -32,10 +32,10 @@ export class IngestService {
   );
 
   constructor(
-    private readonly repository: ConversationRepository,
+    private readonly store: IngestStore,
     private readonly queue: TurnQueue,
     private readonly config: AppConfig,
-    private readonly metrics: MetricsService,
+    private readonly events: DomainEvents,
   ) {}
 
   async ingest(
@@ -74,15 +74,19 @@ export class IngestService {
       statuses: items.flatMap((i) => i.batch.statuses),
       errors: items.flatMap((i) => i.batch.errors),
     };
-    const result = await this.repository.ingest(
+    const result = await this.store.ingest(
       merged,
       new Date(),
       this.config.conversation.sessionTimeoutMs,
     );
-    this.metrics.webhookEvents.inc({ type: 'message' }, result.stored);
-    this.metrics.webhookEvents.inc({ type: 'duplicate' }, result.duplicates);
-    this.metrics.webhookEvents.inc({ type: 'status' }, merged.statuses.length);
-    this.metrics.webhookEvents.inc({ type: 'error' }, merged.errors.length);
+    this.events.publish({
+      type: 'messages.stored',
+      stored: result.stored,
+      duplicates: result.duplicates,
+      statuses: merged.statuses.length,
+      errors: merged.errors.length,
+      conversationIds: result.conversationsToAnswer,
+    });
     for (const error of merged.errors) {
       this.logger.warn(
         { code: error.code, title: error.title, details: error.details },

@@ -1,4 +1,4 @@
-import type { IngestBatch } from '../conversation/conversation.types';
+import type { IngestBatch } from './ingest.types';
 import type { ParsedWebhook } from '../webhook/webhook-payload.parser';
 
 /**

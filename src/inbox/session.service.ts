@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain.error';
 import { AppConfig } from '../config/app-config';
-import { ConversationRepository } from '../conversation/conversation.repository';
+import { ConversationStore } from '../conversation/conversation.store';
 import { ConversationState, MessageAuthor } from '../conversation/conversation.types';
 
 export interface SessionView {
@@ -26,7 +26,7 @@ export interface SessionView {
 @Injectable()
 export class SessionService {
   constructor(
-    private readonly repository: ConversationRepository,
+    private readonly repository: ConversationStore,
     private readonly config: AppConfig,
   ) {}
 

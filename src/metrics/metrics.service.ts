@@ -70,6 +70,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly stateChanges = new Counter({
+    name: 'clariops_conversation_state_changes_total',
+    help: 'Conversations handed to a person or given back to the bot, by new state and actor',
+    labelNames: ['state', 'actor'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

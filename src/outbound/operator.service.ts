@@ -3,9 +3,10 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain.error';
 import { AppConfig } from '../config/app-config';
 import { splitMessage } from '../whatsapp/split-message';
-import { ConversationRepository } from '../conversation/conversation.repository';
+import { ConversationStore } from '../conversation/conversation.store';
+import { OutboxStore } from './outbox.store';
 import { Conversation, Message } from '../conversation/conversation.types';
-import { OutboundService } from './outbox.service';
+import { OutboxService } from './outbox.service';
 
 export interface OperatorSendResult {
   conversationId: string;
@@ -22,8 +23,9 @@ export interface OperatorSendResult {
 @Injectable()
 export class OperatorService {
   constructor(
-    private readonly repository: ConversationRepository,
-    private readonly outbound: OutboundService,
+    private readonly conversations: ConversationStore,
+    private readonly store: OutboxStore,
+    private readonly outbox: OutboxService,
     private readonly config: AppConfig,
   ) {}
 
@@ -33,7 +35,7 @@ export class OperatorService {
     text: string,
   ): Promise<OperatorSendResult> {
     const chunks = this.split(text);
-    const conversation = await this.repository.openConversation(
+    const conversation = await this.conversations.openConversation(
       waId,
       new Date(),
       this.config.conversation.sessionTimeoutMs,
@@ -44,7 +46,7 @@ export class OperatorService {
   /** Replies in the customer's open conversation; 404 when there is none. */
   async reply(waId: string, text: string): Promise<OperatorSendResult> {
     const chunks = this.split(text);
-    const conversation = await this.repository.findOpenConversation(
+    const conversation = await this.conversations.findOpenConversation(
       waId,
       new Date(),
       this.config.conversation.sessionTimeoutMs,
@@ -75,13 +77,13 @@ export class OperatorService {
     conversation: Conversation,
     chunks: string[],
   ): Promise<OperatorSendResult> {
-    const recorded = await this.repository.recordOperatorMessages(
+    const recorded = await this.store.recordOperatorMessages(
       conversation.id,
       `operator:${randomUUID()}`,
       chunks.map((chunk) => ({ author: 'operator', text: chunk })),
       new Date(),
     );
-    const report = await this.outbound.sendUnsent(conversation);
+    const report = await this.outbox.sendUnsent(conversation);
     const ids = new Set(recorded.map((m) => m.id));
     const failure = report.failed.find((f) => ids.has(f.message.id));
     if (failure) {

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { maskPhoneNumber } from '../common/phone-number';
-import { MetricsService } from '../metrics/metrics.service';
+import { DomainEvents } from '../events/domain-events';
 import { WhatsappClient } from '../whatsapp/whatsapp.client';
 import { WhatsappSendError } from '../whatsapp/whatsapp-send.error';
-import { ConversationRepository } from '../conversation/conversation.repository';
+import { OutboxStore } from './outbox.store';
 import { Conversation, Message, StoredError } from '../conversation/conversation.types';
 
 export interface DeliveryReport {
@@ -25,18 +25,18 @@ const toStoredError = (error: WhatsappSendError): StoredError => ({
  * stored, so no retry storm follows.
  */
 @Injectable()
-export class OutboundService {
-  private readonly logger = new Logger(OutboundService.name);
+export class OutboxService {
+  private readonly logger = new Logger(OutboxService.name);
 
   constructor(
-    private readonly repository: ConversationRepository,
+    private readonly store: OutboxStore,
     private readonly whatsapp: WhatsappClient,
-    private readonly metrics: MetricsService,
+    private readonly events: DomainEvents,
   ) {}
 
   /** Sends whatever the conversation has recorded and no one is sending. */
   async sendUnsent(conversation: Conversation): Promise<DeliveryReport> {
-    const unsent = await this.repository.getUnsent(conversation.id);
+    const unsent = await this.store.getUnsent(conversation.id);
     return this.send(
       conversation,
       unsent.filter((m) => m.status === 'pending'),
@@ -65,7 +65,7 @@ export class OutboundService {
       // Whoever claims a message sends it; a concurrent sender skips it.
       if (
         message.status === 'pending' &&
-        !(await this.repository.claimForSending(message.id, new Date()))
+        !(await this.store.claimForSending(message.id, new Date()))
       )
         continue;
       try {
@@ -73,8 +73,15 @@ export class OutboundService {
           conversation.customerWaId,
           message.text ?? '',
         );
-        await this.repository.markSent(message.id, result.wamid, new Date());
-        this.metrics.messagesSent.inc({ author: message.author });
+        await this.store.markSent(message.id, result.wamid, new Date());
+        this.events.publish({
+          type: 'message.sent',
+          conversationId: conversation.id,
+          messageId: message.id,
+          author: message.author,
+          wamid: result.wamid,
+          code: null,
+        });
         report.sent.push({
           message: { ...message, wamid: result.wamid, status: 'sent' },
           response: result.response,
@@ -103,12 +110,19 @@ export class OutboundService {
     error: WhatsappSendError,
     report: DeliveryReport,
   ) {
-    await this.repository.markFailed(
+    await this.store.markFailed(
       message.id,
       toStoredError(error),
       new Date(),
     );
-    this.metrics.sendFailures.inc({ code: String(error.code ?? error.kind) });
+    this.events.publish({
+      type: 'message.failed',
+      conversationId: message.conversationId,
+      messageId: message.id,
+      author: message.author,
+      wamid: null,
+      code: String(error.code ?? error.kind),
+    });
     report.failed.push({ message, error });
   }
 }

@@ -8,7 +8,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { DatabaseConnection } from '../database/database-connection';
 import { MAX_SEND_RETRY_DELAY_MS } from '../whatsapp/whatsapp.client';
-import { ConversationRepository } from '../conversation/conversation.repository';
+import { OutboxStore } from '../outbound/outbox.store';
+import { TurnStore } from './turn.store';
 import { TurnQueue } from './queue/turn.queue';
 
 const JOB = 'pending-work-sweep';
@@ -42,7 +43,8 @@ export class PendingWorkSweeper
   private readonly graceMs: number;
 
   constructor(
-    private readonly repository: ConversationRepository,
+    private readonly turns: TurnStore,
+    private readonly outbox: OutboxStore,
     private readonly queue: TurnQueue,
     private readonly scheduler: SchedulerRegistry,
     private readonly connection: DatabaseConnection,
@@ -82,7 +84,7 @@ export class PendingWorkSweeper
 
   private async releaseStaleSends(before: Date) {
     try {
-      const released = await this.repository.releaseStaleSends(before);
+      const released = await this.outbox.releaseStaleSends(before);
       for (const message of released) {
         // Meta has no idempotency key: we cannot know whether it arrived,
         // and a possible repeat beats silence.
@@ -99,7 +101,7 @@ export class PendingWorkSweeper
   async sweep(graceMs = this.graceMs): Promise<number> {
     await this.releaseStaleSends(new Date(Date.now() - this.staleSendMs));
     try {
-      const ids = await this.repository.findConversationsWithPendingWork(
+      const ids = await this.turns.findConversationsWithPendingWork(
         new Date(Date.now() - graceMs),
       );
       await Promise.all(

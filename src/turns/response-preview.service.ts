@@ -7,8 +7,8 @@ import {
   PromptEntry,
 } from './composer/build-prompt';
 import { LlmError, LlmProvider } from '../llm/llm.provider';
-import { ConversationRepository } from '../conversation/conversation.repository';
-import { toPromptEntry } from './turn.service';
+import { ConversationStore } from '../conversation/conversation.store';
+import { toPromptEntry } from './composer/prompt-entry';
 
 export interface PreviewRequest {
   message: string;
@@ -39,7 +39,7 @@ export interface PreviewResult {
 @Injectable()
 export class ResponsePreviewService {
   constructor(
-    private readonly repository: ConversationRepository,
+    private readonly repository: ConversationStore,
     private readonly llm: LlmProvider,
     private readonly config: AppConfig,
   ) {}

@@ -1,11 +1,9 @@
 import { Module } from '@nestjs/common';
-import { ConversationModule } from '../conversation/conversation.module';
-import { ServedNumberFilter } from '../inbound/served-number.filter';
+import { InboundModule } from '../inbound/inbound.module';
 import { WebhookController } from './webhook.controller';
 
 @Module({
-  imports: [ConversationModule],
+  imports: [InboundModule],
   controllers: [WebhookController],
-  providers: [ServedNumberFilter],
 })
 export class WebhookModule {}
