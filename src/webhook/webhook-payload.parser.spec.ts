@@ -1,11 +1,28 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
+import { decideReply } from '../inbound/reply-decision';
 import {
-  parseWebhookPayload,
-  type ParsedInboundMessage,
+  parseWebhookPayload as parsePayload,
   type ParsedWebhook,
 } from './webhook-payload.parser';
+
+/**
+ * The parser's result with the reply decision inbound makes for each
+ * message, so each case states both what was read and how it is answered.
+ */
+function parseWebhookPayload(body: unknown) {
+  const parsed = parsePayload(body);
+  return {
+    ...parsed,
+    messages: parsed.messages.map(({ isGroup, ...message }) => ({
+      ...message,
+      reply: decideReply({ ...message, isGroup }),
+    })),
+  };
+}
+type Decided = ReturnType<typeof parseWebhookPayload>;
+type DecidedMessage = Decided['messages'][number];
 
 // The 16 inbound examples of Meta's official OpenAPI spec (name -> payload),
 // copied from shared/reference so that a fresh clone can run this spec.
@@ -27,7 +44,7 @@ function example(name: string): unknown {
   return examples[name];
 }
 
-function onlyMessage(body: unknown): ParsedInboundMessage {
+function onlyMessage(body: unknown): DecidedMessage {
   const { messages } = parseWebhookPayload(body);
   expect(messages).toHaveLength(1);
   return messages[0];
@@ -1298,7 +1315,7 @@ describe('parseWebhookPayload', () => {
 
   describe('never throws (property-based)', () => {
     /** Every message it returns respects the documented contract. */
-    function expectWellFormed(parsed: ParsedWebhook): void {
+    function expectWellFormed(parsed: Decided): void {
       expect(Array.isArray(parsed.messages)).toBe(true);
       expect(Array.isArray(parsed.statuses)).toBe(true);
       expect(Array.isArray(parsed.errors)).toBe(true);

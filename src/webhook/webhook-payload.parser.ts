@@ -38,8 +38,8 @@ export interface ParsedInboundMessage {
   text: string | null;
   /** The media id of an image, video, audio, document or sticker. */
   mediaId: string | null;
-  /** How the bot should answer. */
-  reply: 'llm' | 'media-notice' | 'none';
+  /** Sent in a group (the reply decision answers none of those). */
+  isGroup: boolean;
   /** `messages[].context.id`: the message this one replies to. */
   contextWamid: string | null;
   /** The original message object. */
@@ -75,8 +75,6 @@ export interface ParsedWebhook {
   errors: ParsedWebhookError[];
 }
 
-type Reply = ParsedInboundMessage['reply'];
-
 /** What every message in one `changes[].value` shares. */
 interface ChangeContext {
   phoneNumberId: string | null;
@@ -84,24 +82,6 @@ interface ChangeContext {
   isGroup: boolean;
   now: Date;
 }
-
-const MEDIA_KINDS: ReadonlySet<string> = new Set([
-  'image',
-  'video',
-  'audio',
-  'document',
-  'sticker',
-]);
-
-/** Kinds the LLM answers, provided they yield some text. */
-const CONVERSATIONAL_KINDS: ReadonlySet<string> = new Set([
-  'text',
-  'interactive',
-  'button',
-  'location',
-  'contacts',
-  'order',
-]);
 
 /** Epoch seconds (string or number) to a Date; a copy of `now` when unusable. */
 function parseTimestamp(value: unknown, now: Date): Date {
@@ -128,20 +108,16 @@ function forEachRecord(
   }
 }
 
+const MEDIA_KINDS: ReadonlySet<string> = new Set([
+  'image',
+  'video',
+  'audio',
+  'document',
+  'sticker',
+]);
+
 function extractMediaId(kind: string, message: UnknownRecord): string | null {
   return MEDIA_KINDS.has(kind) ? asId(asRecord(message[kind])?.id) : null;
-}
-
-function decideReply(
-  kind: string,
-  text: string | null,
-  isGroup: boolean,
-): Reply {
-  if (isGroup) return 'none';
-  // A caption is answered like text; media without one gets the notice.
-  if (MEDIA_KINDS.has(kind)) return text === null ? 'media-notice' : 'llm';
-  if (CONVERSATIONAL_KINDS.has(kind) && text !== null) return 'llm';
-  return 'none';
 }
 
 // ---------------------------------------------------------------------------
@@ -211,7 +187,7 @@ function parseMessage(
     kind,
     text,
     mediaId: extractMediaId(kind, message),
-    reply: decideReply(kind, text, isGroupMessage(message, context)),
+    isGroup: isGroupMessage(message, context),
     contextWamid: asText(asRecord(message.context)?.id),
     raw: message,
   };

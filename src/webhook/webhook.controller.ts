@@ -26,7 +26,7 @@ import {
 import { IngestService } from '../inbound/ingest.service';
 import { ServedNumberFilter } from '../inbound/served-number.filter';
 import { SignatureGuard } from './signature.guard';
-import { toIngestBatch } from '../inbound/to-ingest-batch';
+import { toIngestBatch } from './to-ingest-batch';
 import { VerifyTokenGuard } from './verify-token.guard';
 import { parseWebhookPayload } from './webhook-payload.parser';
 

@@ -1,5 +1,6 @@
-import type { IngestBatch } from './ingest.types';
-import type { ParsedWebhook } from '../webhook/webhook-payload.parser';
+import type { IngestBatch } from '../inbound/ingest.types';
+import { decideReply } from '../inbound/reply-decision';
+import type { ParsedWebhook } from './webhook-payload.parser';
 
 /**
  * PostgreSQL cannot store U+0000, nor a lone UTF-16 surrogate, in text or
@@ -38,8 +39,9 @@ function cleaned<T>(value: T): T {
 }
 
 /**
- * What the conversation module stores, from what the parser found. A
- * message for a business number `answers` refuses is stored `not-served`.
+ * What ingest stores, from what the parser found, with the reply decision
+ * for each message: one for a business number `answers` refuses is stored
+ * `not-served`.
  */
 export function toIngestBatch(
   parsed: ParsedWebhook,
@@ -54,7 +56,7 @@ export function toIngestBatch(
       kind: m.kind,
       text: m.text,
       mediaId: m.mediaId,
-      reply: answers(m.phoneNumberId) ? m.reply : ('not-served' as const),
+      reply: answers(m.phoneNumberId) ? decideReply(m) : ('not-served' as const),
       raw: m.raw,
     })),
     statuses: parsed.statuses.map((s) => ({
