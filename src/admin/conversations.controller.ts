@@ -18,10 +18,7 @@ import { DomainError } from '../common/domain.error';
 import { parseCustomerId } from '../common/customer-id';
 import { ParsePhoneNumberPipe } from '../common/phone-number.pipe';
 import { HandoffService } from '../conversation/handoff.service';
-import {
-  InboxQueries,
-  InvalidCursorError,
-} from '../inbox/inbox.queries';
+import { InboxQueries, InvalidCursorError } from '../inbox/inbox.queries';
 import { OperatorService } from '../outbound/operator.service';
 import { SessionService } from '../inbox/session.service';
 import { AdminApi } from './admin-api.decorator';

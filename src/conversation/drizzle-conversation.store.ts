@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { and, desc, eq, lte, ne, notInArray, sql } from 'drizzle-orm';
 import { DatabaseConnection, Db } from '../database/database-connection';
-import { conversationEvents, conversations, messages } from '../database/schema';
+import {
+  conversationEvents,
+  conversations,
+  messages,
+} from '../database/schema';
 import { ConversationStore } from './conversation.store';
 import type { Conversation, Message, StateChange } from './conversation.types';
 import { expireIdleStatement } from './expire-idle.statement';

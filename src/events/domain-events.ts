@@ -1,4 +1,7 @@
-import type { ConversationState, EventActor } from '../conversation/conversation.types';
+import type {
+  ConversationState,
+  EventActor,
+} from '../conversation/conversation.types';
 
 /** Webhook events stored together (one group commit). */
 export interface MessagesStoredEvent {

@@ -1,9 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  DomainEvent,
-  DomainEventHandler,
-  DomainEvents,
-} from './domain-events';
+import { DomainEvent, DomainEventHandler, DomainEvents } from './domain-events';
 
 /** Delivers each event to every subscriber of this process, in order. */
 @Injectable()

@@ -25,9 +25,11 @@ const CONVERSATIONAL_KINDS: ReadonlySet<string> = new Set([
  * conversational kind with some text goes to the LLM; anything else
  * (reactions, system messages, unknown kinds) is stored and not answered.
  */
-export function decideReply(
-  message: { kind: string; text: string | null; isGroup: boolean },
-): ReplyDecision {
+export function decideReply(message: {
+  kind: string;
+  text: string | null;
+  isGroup: boolean;
+}): ReplyDecision {
   const { kind, text, isGroup } = message;
   if (isGroup) return 'none';
   if (MEDIA_KINDS.has(kind)) return text === null ? 'media-notice' : 'llm';

@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain.error';
 import { AppConfig } from '../config/app-config';
 import { ConversationStore } from '../conversation/conversation.store';
-import { ConversationState, MessageAuthor } from '../conversation/conversation.types';
+import {
+  ConversationState,
+  MessageAuthor,
+} from '../conversation/conversation.types';
 
 export interface SessionView {
   conversationId: string;

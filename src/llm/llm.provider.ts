@@ -1,13 +1,32 @@
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+/** A piece of a user message: text, or an image (a data URI or an http(s) URL). */
+export type ContentPart =
+  { type: 'text'; text: string } | { type: 'image'; url: string };
+
+/** A call the model asked for. `arguments` is the model's JSON text, unparsed. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string | ContentPart[] }
+  | { role: 'assistant'; content: string | null; toolCalls?: ToolCall[] }
+  | { role: 'tool'; toolCallId: string; content: string };
+
+/** A tool the model may call: a name, what it does, and its JSON-Schema parameters. */
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
 }
 
 export interface LlmReply {
-  /** The answer; empty only when `handoff` is set. */
+  /** The answer; may be empty when the model only called tools. */
   text: string;
-  /** Set when the model called the request_human tool. */
-  handoff: { reason: string | null } | null;
+  /** The tools the model called, in order; empty when it only answered. */
+  toolCalls: ToolCall[];
   model: string;
   promptTokens: number | null;
   completionTokens: number | null;
@@ -37,12 +56,11 @@ export abstract class LlmProvider {
   abstract readonly configured: boolean;
   abstract readonly model: string;
   /**
-   * Resolves with a non-empty reply (or a handoff request, when
-   * `offerHandoff` lets the model ask for a person) or rejects with an
-   * LlmError.
+   * Resolves with the model's reply — text, tool calls, or both, never
+   * neither — or rejects with an LlmError. `tools` are offered to the model.
    */
   abstract complete(
     messages: ChatMessage[],
-    options?: { offerHandoff?: boolean },
+    options?: { tools?: ToolDefinition[] },
   ): Promise<LlmReply>;
 }

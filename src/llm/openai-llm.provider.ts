@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import OpenAI from 'openai';
 import { AppConfig, LlmConfig } from '../config/app-config';
-import { ChatMessage, LlmError, LlmProvider, LlmReply } from './llm.provider';
+import {
+  ChatMessage,
+  LlmError,
+  LlmProvider,
+  LlmReply,
+  ToolDefinition,
+} from './llm.provider';
 
 /**
  * Chat Completions through the official openai SDK, so any compatible server
@@ -36,30 +42,41 @@ export class OpenAiLlmProvider extends LlmProvider {
 
   async complete(
     messages: ChatMessage[],
-    options: { offerHandoff?: boolean } = {},
+    options: { tools?: ToolDefinition[] } = {},
   ): Promise<LlmReply> {
     if (!this.client) {
       throw new LlmError('not-configured', 'OPENAI_API_KEY is not set');
     }
+    const tools = options.tools ?? [];
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
       completion = await this.client.chat.completions.create({
         model: this.settings.model,
-        messages,
-        ...(options.offerHandoff && { tools: [REQUEST_HUMAN_TOOL] }),
+        messages: messages.map(toOpenAiMessage),
+        ...(tools.length > 0 && { tools: tools.map(toOpenAiTool) }),
       });
     } catch (error) {
       throw toLlmError(error);
     }
     const message = completion.choices?.[0]?.message;
     const text = message?.content?.trim() ?? '';
-    const handoff = findHandoffCall(message?.tool_calls);
-    if (!text && !handoff) {
+    const toolCalls = (message?.tool_calls ?? []).flatMap((call) =>
+      call.type === 'function'
+        ? [
+            {
+              id: call.id,
+              name: call.function.name,
+              arguments: call.function.arguments || '{}',
+            },
+          ]
+        : [],
+    );
+    if (!text && toolCalls.length === 0) {
       throw new LlmError('empty-answer', 'the model returned no text');
     }
     return {
       text,
-      handoff,
+      toolCalls,
       model: completion.model || this.settings.model,
       promptTokens: completion.usage?.prompt_tokens ?? null,
       completionTokens: completion.usage?.completion_tokens ?? null,
@@ -67,45 +84,60 @@ export class OpenAiLlmProvider extends LlmProvider {
   }
 }
 
-/** The tool the model calls when the customer wants a person. */
-export const REQUEST_HUMAN_TOOL: OpenAI.Chat.Completions.ChatCompletionFunctionTool =
-  {
+type OpenAiMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
+
+/** Our message shape to the Chat Completions one. */
+function toOpenAiMessage(message: ChatMessage): OpenAiMessage {
+  switch (message.role) {
+    case 'system':
+      return { role: 'system', content: message.content };
+    case 'user':
+      return {
+        role: 'user',
+        content:
+          typeof message.content === 'string'
+            ? message.content
+            : message.content.map((part) =>
+                part.type === 'text'
+                  ? { type: 'text' as const, text: part.text }
+                  : {
+                      type: 'image_url' as const,
+                      image_url: { url: part.url },
+                    },
+              ),
+      };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: message.content,
+        ...(message.toolCalls?.length && {
+          tool_calls: message.toolCalls.map((call) => ({
+            id: call.id,
+            type: 'function' as const,
+            function: { name: call.name, arguments: call.arguments },
+          })),
+        }),
+      };
+    case 'tool':
+      return {
+        role: 'tool',
+        tool_call_id: message.toolCallId,
+        content: message.content,
+      };
+  }
+}
+
+function toOpenAiTool(
+  tool: ToolDefinition,
+): OpenAI.Chat.Completions.ChatCompletionFunctionTool {
+  return {
     type: 'function',
     function: {
-      name: 'request_human',
-      description:
-        'Hand the conversation to a human member of staff. Call this only when the customer clearly asks to talk to a person, or when they are upset and a person is needed.',
-      parameters: {
-        type: 'object',
-        properties: {
-          reason: {
-            type: 'string',
-            description: 'One short sentence on why a person is needed',
-          },
-        },
-        required: [],
-        additionalProperties: false,
-      },
+      name: tool.name,
+      description: tool.description,
+      parameters: tool.parameters,
     },
   };
-
-function findHandoffCall(
-  calls: OpenAI.Chat.Completions.ChatCompletionMessageToolCall[] | undefined,
-): { reason: string | null } | null {
-  const call = calls?.find(
-    (c) =>
-      c.type === 'function' &&
-      c.function.name === REQUEST_HUMAN_TOOL.function.name,
-  );
-  if (!call || call.type !== 'function') return null;
-  try {
-    const args = JSON.parse(call.function.arguments || '{}') as {
-      reason?: unknown;
-    };
-    return { reason: typeof args.reason === 'string' ? args.reason : null };
-  } catch {
-    return { reason: null };
-  }
 }
 
 function toLlmError(error: unknown): LlmError {

@@ -4,7 +4,11 @@ import { DomainEvents } from '../events/domain-events';
 import { WhatsappClient } from '../whatsapp/whatsapp.client';
 import { WhatsappSendError } from '../whatsapp/whatsapp-send.error';
 import { OutboxStore } from './outbox.store';
-import { Conversation, Message, StoredError } from '../conversation/conversation.types';
+import {
+  Conversation,
+  Message,
+  StoredError,
+} from '../conversation/conversation.types';
 
 export interface DeliveryReport {
   sent: Array<{ message: Message; response: unknown }>;
@@ -69,10 +73,10 @@ export class OutboxService {
       )
         continue;
       try {
-        const result = await this.whatsapp.sendText(
-          conversation.customerWaId,
-          message.text ?? '',
-        );
+        const result = await this.whatsapp.send(conversation.customerWaId, {
+          type: 'text',
+          body: message.text ?? '',
+        });
         await this.store.markSent(message.id, result.wamid, new Date());
         this.events.publish({
           type: 'message.sent',
@@ -110,11 +114,7 @@ export class OutboxService {
     error: WhatsappSendError,
     report: DeliveryReport,
   ) {
-    await this.store.markFailed(
-      message.id,
-      toStoredError(error),
-      new Date(),
-    );
+    await this.store.markFailed(message.id, toStoredError(error), new Date());
     this.events.publish({
       type: 'message.failed',
       conversationId: message.conversationId,

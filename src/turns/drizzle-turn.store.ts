@@ -205,7 +205,13 @@ export class DrizzleTurnStore extends TurnStore {
   ): Promise<Message[] | null> {
     const ids = [...new Set(answeredIds)];
     if (ids.length === 0) return Promise.resolve(null);
-    const reply: Reply = { conversationId, answeredIds: ids, turnKey, drafts, now };
+    const reply: Reply = {
+      conversationId,
+      answeredIds: ids,
+      turnKey,
+      drafts,
+      now,
+    };
     // Almost every turn: shared with the turns running at once.
     if (!handoff) return this.replies.submit(reply);
     // A reply that hands the conversation to a person (rare): the state

@@ -7,6 +7,7 @@ import {
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { DatabaseConnection } from '../database/database-connection';
+import { longestSendMs } from '../whatsapp/graph-error.classifier';
 import { MAX_SEND_RETRY_DELAY_MS } from '../whatsapp/whatsapp.client';
 import { OutboxStore } from '../outbound/outbox.store';
 import { TurnStore } from './turn.store';
@@ -16,16 +17,6 @@ const JOB = 'pending-work-sweep';
 const SWEEP_EVERY_MS = 10_000;
 /** Work younger than its debounce plus this is still on its way through a queue. */
 const GRACE_MS = 5_000;
-
-/** An upper bound of the time one message can spend being sent, retries included. */
-export function longestSendMs(config: AppConfig): number {
-  const { sendMaxAttempts, httpTimeoutMs, retryBaseMs } = config.whatsapp;
-  let waits = 0;
-  for (let attempt = 0; attempt < sendMaxAttempts - 1; attempt++) {
-    waits += Math.min(MAX_SEND_RETRY_DELAY_MS, retryBaseMs * 4 ** attempt);
-  }
-  return sendMaxAttempts * httpTimeoutMs + waits;
-}
 
 /**
  * Crash recovery: on start, and every 10 s after, every conversation with
@@ -50,7 +41,10 @@ export class PendingWorkSweeper
     private readonly connection: DatabaseConnection,
     config: AppConfig,
   ) {
-    this.staleSendMs = longestSendMs(config);
+    this.staleSendMs = longestSendMs({
+      ...config.whatsapp,
+      maxRetryDelayMs: MAX_SEND_RETRY_DELAY_MS,
+    });
     this.graceMs = config.conversation.replyDebounceMs + GRACE_MS;
   }
 

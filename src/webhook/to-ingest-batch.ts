@@ -56,7 +56,9 @@ export function toIngestBatch(
       kind: m.kind,
       text: m.text,
       mediaId: m.mediaId,
-      reply: answers(m.phoneNumberId) ? decideReply(m) : ('not-served' as const),
+      reply: answers(m.phoneNumberId)
+        ? decideReply(m)
+        : ('not-served' as const),
       raw: m.raw,
     })),
     statuses: parsed.statuses.map((s) => ({

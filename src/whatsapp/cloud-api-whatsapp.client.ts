@@ -9,17 +9,22 @@ import {
   toWhatsappRecipient,
 } from '../common/phone-number';
 import { AppConfig, WhatsappConfig } from '../config/app-config';
-import { classifyGraphError, retryDelayMs } from './graph-error.classifier';
 import {
+  classifyGraphError,
+  PAIR_RATE_LIMIT_CODE,
+  retryDelayMs,
+} from './graph-error.classifier';
+import { toGraphMessage } from './graph-payload';
+import type { OutboundMessage } from './outbound-message';
+import {
+  DownloadedMedia,
   MAX_SEND_RETRY_DELAY_MS,
+  SendOptions,
   SendResult,
   WhatsappClient,
 } from './whatsapp.client';
 import { SendRateLimiter } from './send-rate.limiter';
 import { WhatsappSendError } from './whatsapp-send.error';
-
-/** Meta's pair rate limit: too many messages to one customer. */
-const PAIR_RATE_LIMIT = 131056;
 
 /**
  * The Cloud API over HTTP: `POST /{version}/{phone-number-id}/messages`
@@ -45,19 +50,37 @@ export class CloudApiWhatsappClient extends WhatsappClient {
     return Boolean(this.settings.phoneNumberId && this.settings.accessToken);
   }
 
-  async sendText(waId: string, body: string): Promise<SendResult> {
+  async send(
+    waId: string,
+    message: OutboundMessage,
+    options: SendOptions = {},
+  ): Promise<SendResult> {
     const payload = {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
       ...addressOf(waId),
-      type: 'text',
-      text: { preview_url: false, body },
+      ...toGraphMessage(message),
     };
+    return this.withRetries(waId, async () => {
+      await this.limiter.acquire(waId);
+      return toSendResult(
+        await this.post(this.numberPath(options, 'messages'), payload),
+      );
+    });
+  }
+
+  /**
+   * Runs `attempt` until it succeeds, a permanent error, or the last of
+   * WHATSAPP_SEND_MAX_ATTEMPTS, waiting with backoff and jitter between
+   * attempts. `waId` is whom the work is for (logged masked).
+   */
+  private async withRetries<T>(
+    waId: string,
+    work: () => Promise<T>,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.limiter.acquire(waId);
-        const data = await this.post(payload);
-        return toSendResult(data);
+        return await work();
       } catch (caught) {
         const error = this.toSendError(caught);
         const lastAttempt = attempt + 1 >= this.settings.sendMaxAttempts;
@@ -69,7 +92,7 @@ export class CloudApiWhatsappClient extends WhatsappClient {
           baseMs: this.settings.retryBaseMs,
           maxMs: MAX_SEND_RETRY_DELAY_MS,
         });
-        if (error.code === PAIR_RATE_LIMIT) {
+        if (error.code === PAIR_RATE_LIMIT_CODE) {
           // Every instance holds this customer's messages, as Meta advises.
           await this.limiter.holdRecipient(waId, delay);
         }
@@ -88,9 +111,13 @@ export class CloudApiWhatsappClient extends WhatsappClient {
     }
   }
 
-  async markRead(wamid: string, typing: boolean): Promise<void> {
+  async markRead(
+    wamid: string,
+    typing: boolean,
+    options: SendOptions = {},
+  ): Promise<void> {
     try {
-      await this.post({
+      await this.post(this.numberPath(options, 'messages'), {
         messaging_product: 'whatsapp',
         status: 'read',
         message_id: wamid,
@@ -105,37 +132,128 @@ export class CloudApiWhatsappClient extends WhatsappClient {
     }
   }
 
-  private async post(payload: object): Promise<unknown> {
-    const { phoneNumberId, accessToken, apiBaseUrl, apiVersion } =
-      this.settings;
-    if (!phoneNumberId || !accessToken) {
-      throw new WhatsappSendError({
-        message:
-          'WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN',
-        code: null,
-        httpStatus: null,
-        retryable: false,
-        details: null,
-        fbtraceId: null,
-        kind: 'auth',
-      });
+  async downloadMedia(
+    mediaId: string,
+    maxBytes: number,
+  ): Promise<DownloadedMedia> {
+    return this.withRetries(mediaId, async () => {
+      const info = await this.mediaInfo(mediaId, maxBytes);
+      try {
+        return await this.fetchMedia(info, maxBytes);
+      } catch (caught) {
+        // Meta's URLs live about five minutes: a 404 asks for a fresh one.
+        if (!isAxiosError(caught) || caught.response?.status !== 404) {
+          throw caught;
+        }
+        return this.fetchMedia(
+          await this.mediaInfo(mediaId, maxBytes),
+          maxBytes,
+        );
+      }
+    });
+  }
+
+  async uploadMedia(
+    file: { bytes: Buffer; mimeType: string; filename: string },
+    options: SendOptions = {},
+  ): Promise<string> {
+    const form = new FormData();
+    form.append('messaging_product', 'whatsapp');
+    form.append('type', file.mimeType);
+    form.append(
+      'file',
+      new Blob([new Uint8Array(file.bytes)], { type: file.mimeType }),
+      file.filename,
+    );
+    const data = (await this.withRetries('upload', () =>
+      this.post(this.numberPath(options, 'media'), form),
+    )) as { id?: unknown };
+    if (typeof data?.id !== 'string' || data.id === '') {
+      throw permanent(
+        'WhatsApp Cloud API answered an upload without a media id',
+      );
     }
+    return data.id;
+  }
+
+  private async mediaInfo(mediaId: string, maxBytes: number) {
+    const { data } = await this.http.axiosRef.get<{
+      url?: unknown;
+      mime_type?: unknown;
+      sha256?: unknown;
+      file_size?: unknown;
+    }>(`${this.graphUrl()}/${encodeURIComponent(mediaId)}`, this.request());
+    if (typeof data?.url !== 'string' || !/^https?:\/\//.test(data.url)) {
+      throw permanent(`WhatsApp Cloud API gave no URL for media ${mediaId}`);
+    }
+    const size = Number(data.file_size);
+    if (Number.isFinite(size) && size > maxBytes) {
+      throw permanent(
+        `media ${mediaId} is ${size} bytes, over the ${maxBytes}-byte limit`,
+      );
+    }
+    return {
+      url: data.url,
+      mimeType: typeof data.mime_type === 'string' ? data.mime_type : '',
+      sha256: typeof data.sha256 === 'string' ? data.sha256 : null,
+    };
+  }
+
+  private async fetchMedia(
+    info: { url: string; mimeType: string; sha256: string | null },
+    maxBytes: number,
+  ): Promise<DownloadedMedia> {
+    const response = await this.http.axiosRef
+      .get<ArrayBuffer>(info.url, {
+        ...this.request(),
+        responseType: 'arraybuffer',
+        // Stops reading past the cap instead of holding the whole file.
+        maxContentLength: maxBytes,
+      })
+      .catch((caught: unknown) => {
+        if (isAxiosError(caught) && /maxContentLength/.test(caught.message)) {
+          throw permanent(`media is over the ${maxBytes}-byte limit`);
+        }
+        throw caught;
+      });
+    return {
+      bytes: Buffer.from(response.data),
+      mimeType: info.mimeType,
+      sha256: info.sha256,
+    };
+  }
+
+  /** `/{phone-number-id}/{edge}` of the sending number. */
+  private numberPath(options: SendOptions, edge: 'messages' | 'media') {
+    const from = options.from ?? this.settings.phoneNumberId;
+    if (!from) throw notConfigured();
+    return `/${encodeURIComponent(from)}/${edge}`;
+  }
+
+  private graphUrl() {
+    return `${this.settings.apiBaseUrl}/${this.settings.apiVersion}`;
+  }
+
+  private request() {
+    const { accessToken } = this.settings;
+    if (!accessToken) throw notConfigured();
+    return {
+      headers: { Authorization: `Bearer ${accessToken}` },
+      timeout: this.settings.httpTimeoutMs,
+      // The Graph API does not redirect: node's own request, without the
+      // layer that follows redirects.
+      maxRedirects: 0,
+    };
+  }
+
+  private async post(path: string, payload: object): Promise<unknown> {
     // The axios instance itself rather than its Observable wrapper, which
     // creates a cancel token per request and cancels it (building an error)
     // after every response; a turn makes two of these calls per reply.
     const response = await this.http.axiosRef.post(
-      `${apiBaseUrl}/${apiVersion}/${phoneNumberId}/messages`,
+      `${this.graphUrl()}${path}`,
       payload,
-      {
-        headers: {
-          Authorization: `Bearer ${accessToken}`,
-          'Content-Type': 'application/json',
-        },
-        timeout: this.settings.httpTimeoutMs,
-        // The Graph API does not redirect: node's own request, without the
-        // layer that follows redirects.
-        maxRedirects: 0,
-      },
+      this.request(),
     );
     return response.data;
   }
@@ -203,6 +321,29 @@ function addressOf(customerId: string): { to: string } | { recipient: string } {
     kind: 'permanent',
   });
 }
+
+const notConfigured = () =>
+  new WhatsappSendError({
+    message:
+      'WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN',
+    code: null,
+    httpStatus: null,
+    retryable: false,
+    details: null,
+    fbtraceId: null,
+    kind: 'auth',
+  });
+
+const permanent = (message: string) =>
+  new WhatsappSendError({
+    message,
+    code: null,
+    httpStatus: null,
+    retryable: false,
+    details: null,
+    fbtraceId: null,
+    kind: 'permanent',
+  });
 
 function toSendResult(data: unknown): SendResult {
   const body = (data ?? {}) as {

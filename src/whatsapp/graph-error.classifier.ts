@@ -20,7 +20,8 @@ const WINDOW_CLOSED_CODE = 131047;
 // Every other code is permanent, among them 131062: this message cannot be
 // sent to a business-scoped user id (a customer without a phone number).
 /** Pair rate limit: Meta advises waiting 4^X seconds before retry X. */
-const PAIR_RATE_LIMIT_CODE = 131056;
+/** Meta's pair rate limit: too many messages to one customer. */
+export const PAIR_RATE_LIMIT_CODE = 131056;
 
 export interface GraphErrorInput {
   /** HTTP status of the Graph response, or null when none was received. */
@@ -126,11 +127,39 @@ export function retryDelayMs(
   }
 
   if (error.code === PAIR_RATE_LIMIT_CODE) {
-    const ceiling = Math.min(maxMs, baseMs * 4 ** attempt);
+    const ceiling = longestRetryDelayMs(attempt, opts);
     return Math.round(ceiling * (0.5 + 0.5 * random()));
   }
   const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
   return Math.round(ceiling * random());
+}
+
+/** The longest wait retry number `attempt` can have (the pair rate limit's ceiling). */
+export function longestRetryDelayMs(
+  attempt: number,
+  { baseMs, maxMs }: Pick<RetryDelayOptions, 'baseMs' | 'maxMs'>,
+): number {
+  return Math.min(maxMs, baseMs * 4 ** attempt);
+}
+
+/**
+ * An upper bound of the time one message can spend being sent: every
+ * attempt timing out, with the longest wait between attempts.
+ */
+export function longestSendMs(settings: {
+  sendMaxAttempts: number;
+  httpTimeoutMs: number;
+  retryBaseMs: number;
+  maxRetryDelayMs: number;
+}): number {
+  let waits = 0;
+  for (let attempt = 0; attempt < settings.sendMaxAttempts - 1; attempt++) {
+    waits += longestRetryDelayMs(attempt, {
+      baseMs: settings.retryBaseMs,
+      maxMs: settings.maxRetryDelayMs,
+    });
+  }
+  return settings.sendMaxAttempts * settings.httpTimeoutMs + waits;
 }
 
 function kindForCode(code: number): WhatsappSendErrorKind {

@@ -1,5 +1,10 @@
-import { ChatMessage } from '../../llm/llm.provider';
 import { truncate } from '../../common/truncate';
+
+/** A prompt message of text alone (a PromptMessage the LLM port takes). */
+export interface PromptMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
 
 /** One message of the conversation as the prompt sees it. */
 export interface PromptEntry {
@@ -49,13 +54,13 @@ export function defaultSystemPrompt(businessName: string): string {
  * ever goes in the user role, so it cannot pose as instructions; the
  * business's own messages (bot and operator) are the assistant's.
  */
-export function buildPrompt(input: PromptInput): ChatMessage[] {
+export function buildPrompt(input: PromptInput): PromptMessage[] {
   const system = input.systemPrompt
     ? input.systemPrompt
         .split(BUSINESS_NAME_PLACEHOLDER)
         .join(input.businessName)
     : defaultSystemPrompt(input.businessName);
-  const toMessage = (entry: PromptEntry): ChatMessage => ({
+  const toMessage = (entry: PromptEntry): PromptMessage => ({
     role: entry.from === 'customer' ? 'user' : 'assistant',
     content: truncate(entry.text, PROMPT_LIMITS.messageChars),
   });
@@ -88,16 +93,16 @@ export function buildPrompt(input: PromptInput): ChatMessage[] {
   ];
 }
 
-function charsOf(messages: ChatMessage[]): number {
+function charsOf(messages: PromptMessage[]): number {
   return messages.reduce((sum, m) => sum + m.content.length, 0);
 }
 
 /** The longest run of the newest `messages` within `budget` characters (at least `atLeast`), oldest first. */
 function newestWithin(
-  messages: ChatMessage[],
+  messages: PromptMessage[],
   budget: number,
   atLeast: number,
-): ChatMessage[] {
+): PromptMessage[] {
   let used = 0;
   let first = messages.length;
   while (first > 0) {

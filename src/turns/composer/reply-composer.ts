@@ -10,6 +10,7 @@ import { LlmError, LlmProvider } from '../../llm/llm.provider';
 import { splitMessage } from '../../whatsapp/split-message';
 import { findHandoffKeyword } from '../gates/handoff-keywords';
 import { buildPrompt } from './build-prompt';
+import { findHandoffCall, HANDOFF_TOOL } from './tools/handoff.tool';
 import { toPromptEntry } from './prompt-entry';
 
 /** What a turn will record and send. */
@@ -61,7 +62,7 @@ export class ReplyComposer {
     });
     try {
       const reply = await this.llm.complete(prompt, {
-        offerHandoff: settings.handoffTool,
+        tools: settings.handoffTool ? [HANDOFF_TOOL] : [],
       });
       this.events.publish({
         type: 'llm.called',
@@ -69,9 +70,16 @@ export class ReplyComposer {
         completionTokens: reply.completionTokens ?? 0,
         failure: null,
       });
-      if (reply.handoff) {
+      const handoff = findHandoffCall(reply.toolCalls);
+      if (handoff) {
         return this.handoffReply(
-          reply.handoff.reason ?? 'the assistant judged a person is needed',
+          handoff.reason ?? 'the assistant judged a person is needed',
+        );
+      }
+      if (!reply.text) {
+        throw new LlmError(
+          'empty-answer',
+          'the model called no tool it was offered and returned no text',
         );
       }
       const drafts = splitMessage(
