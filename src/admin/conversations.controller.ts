@@ -40,13 +40,9 @@ import { ReplyDto } from './dto/send-message.dto';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const notFound = (id: string) =>
-  new DomainError(
-    `Conversation ${id} not found`,
-    'conversation-not-found',
-    404,
-  );
+  new DomainError(`Conversation ${id} not found`, 'conversation-not-found');
 const badCursor = () =>
-  new DomainError('cursor is not valid', 'invalid-cursor', 400);
+  new DomainError('cursor is not valid', 'invalid-cursor');
 
 const phoneParam = ApiParam({
   name: 'phoneNumber',

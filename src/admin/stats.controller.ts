@@ -35,7 +35,7 @@ export class StatsController {
     const to = query.to ?? new Date();
     const from = query.from ?? new Date(to.getTime() - DAY_MS);
     if (from.getTime() >= to.getTime()) {
-      throw new DomainError('from must be before to', 'invalid-period', 400);
+      throw new DomainError('from must be before to', 'invalid-period');
     }
     const [stats, queue] = await Promise.all([
       this.inbox.stats(from, to),

@@ -118,7 +118,10 @@ describe('toErrorResponse', () => {
 
   it('answers a 4xx DomainError with its status and message, and logs nothing', () => {
     const { status, body } = toErrorResponse(
-      new DomainError('Conversation is closed', 'CONVERSATION_CLOSED', 409),
+      new DomainError(
+        'The bot is not paused for 16505551234',
+        'not-in-handoff',
+      ),
       logger.asLogger(),
       REQUEST,
     );
@@ -126,7 +129,7 @@ describe('toErrorResponse', () => {
     expect(status).toBe(409);
     expect(body).toEqual({
       success: false,
-      message: 'Conversation is closed',
+      message: 'The bot is not paused for 16505551234',
       data: null,
     });
     expect(logger.errors).toEqual([]);
@@ -136,8 +139,7 @@ describe('toErrorResponse', () => {
     const { status, body } = toErrorResponse(
       new DomainError(
         'The LLM is not configured: set OPENAI_API_KEY',
-        'LLM_NOT_CONFIGURED',
-        503,
+        'llm-not-configured',
       ),
       logger.asLogger(),
       REQUEST,
@@ -344,7 +346,7 @@ describe('toErrorResponse', () => {
     const errors: unknown[] = [
       await validationError({}),
       new NotFoundException(),
-      new DomainError('busy', 'BUSY', 503),
+      new DomainError('busy', 'storage-unavailable'),
       new Error('boom'),
       new TypeError("Cannot read properties of undefined (reading 'x')"),
     ];

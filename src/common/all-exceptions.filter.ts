@@ -10,6 +10,7 @@ import {
 import { DrizzleQueryError } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from './domain.error';
+import { httpStatusOf } from './http-status';
 
 export interface ErrorBody {
   success: false;
@@ -77,9 +78,9 @@ export function toErrorResponse(
       body: { success: false, message, data: null, ...(errors && { errors }) },
     };
   }
-  if (error instanceof DomainError && error.status < 500) {
+  if (error instanceof DomainError && httpStatusOf(error.code) < 500) {
     return {
-      status: error.status,
+      status: httpStatusOf(error.code),
       body: { success: false, message: error.message, data: null },
     };
   }
@@ -99,7 +100,7 @@ export function toErrorResponse(
     logger,
     context,
     error instanceof DomainError
-      ? error.status
+      ? httpStatusOf(error.code)
       : HttpStatus.INTERNAL_SERVER_ERROR,
   );
 }

@@ -1,12 +1,21 @@
-/**
- * An error the domain raises on purpose. `status` is the HTTP status the
- * exception filter answers with when it reaches a controller.
- */
+/** What went wrong, as the domain names it; `http-status.ts` maps each to an answer. */
+export type DomainErrorCode =
+  | 'conversation-not-found'
+  | 'session-not-found'
+  | 'invalid-cursor'
+  | 'invalid-period'
+  | 'empty-message'
+  | 'not-in-handoff'
+  | 'whatsapp-send-failed'
+  | 'llm-failed'
+  | 'llm-not-configured'
+  | 'storage-unavailable';
+
+/** An error the domain raises on purpose, with a code that says which. */
 export class DomainError extends Error {
   constructor(
     message: string,
-    readonly code: string,
-    readonly status: number,
+    readonly code: DomainErrorCode,
   ) {
     super(message);
     this.name = 'DomainError';

@@ -64,7 +64,6 @@ export class HandoffService {
       throw new DomainError(
         `The bot is not paused for ${waId}`,
         'not-in-handoff',
-        409,
       );
     }
     // Messages the operator left unanswered are the bot's again: the turn

@@ -63,7 +63,6 @@ export class IngestService {
       throw new DomainError(
         'Events could not be stored; please retry',
         'storage-unavailable',
-        503,
       );
     }
   }

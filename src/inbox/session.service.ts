@@ -43,7 +43,6 @@ export class SessionService {
       throw new DomainError(
         `No active session for ${waId}`,
         'session-not-found',
-        404,
       );
     }
     const recent = await this.repository.getRecentMessages(

@@ -55,7 +55,6 @@ export class OperatorService {
       throw new DomainError(
         `No open conversation with ${waId}`,
         'conversation-not-found',
-        404,
       );
     }
     return this.send(conversation, chunks);
@@ -68,7 +67,7 @@ export class OperatorService {
       this.config.conversation.maxMessageLength,
     );
     if (chunks.length === 0) {
-      throw new DomainError('message must contain text', 'empty-message', 400);
+      throw new DomainError('message must contain text', 'empty-message');
     }
     return chunks;
   }
@@ -93,7 +92,6 @@ export class OperatorService {
       throw new DomainError(
         `WhatsApp did not accept the message${sentBefore ? ` (after ${sentBefore} of ${recorded.length} parts)` : ''}: ${failure.error.message}`,
         'whatsapp-send-failed',
-        502,
       );
     }
     const sent = report.sent.filter((s) => ids.has(s.message.id));

@@ -49,7 +49,6 @@ export class ResponsePreviewService {
       throw new DomainError(
         'The LLM is not configured: set OPENAI_API_KEY',
         'llm-not-configured',
-        503,
       );
     }
     let history: PromptEntry[] = [];
@@ -61,7 +60,6 @@ export class ResponsePreviewService {
         throw new DomainError(
           `Conversation ${request.conversationId} not found`,
           'conversation-not-found',
-          404,
         );
       }
       const recent = await this.repository.getRecentMessages(
@@ -107,7 +105,6 @@ export class ResponsePreviewService {
       throw new DomainError(
         `The LLM failed (${reason}): ${error instanceof Error ? error.message : String(error)}`,
         'llm-failed',
-        502,
       );
     }
   }

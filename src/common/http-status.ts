@@ -1,0 +1,21 @@
+import type { DomainErrorCode } from './domain.error';
+
+/** The one place a domain error's code becomes an HTTP status. */
+const STATUS_OF: Record<DomainErrorCode, number> = {
+  'conversation-not-found': 404,
+  'session-not-found': 404,
+  'invalid-cursor': 400,
+  'invalid-period': 400,
+  'empty-message': 400,
+  'not-in-handoff': 409,
+  // Meta or the LLM refused or failed: a bad gateway, not our fault.
+  'whatsapp-send-failed': 502,
+  'llm-failed': 502,
+  'llm-not-configured': 503,
+  // Meta delivers a webhook again after a 5xx.
+  'storage-unavailable': 503,
+};
+
+export function httpStatusOf(code: DomainErrorCode): number {
+  return STATUS_OF[code];
+}
