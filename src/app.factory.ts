@@ -13,7 +13,7 @@ import { clientErrorHandler } from './common/client-error.handler';
 import { parseJsonBody } from './common/json-body.parser';
 import { StrictValidationPipe } from './common/strict-validation.pipe';
 import { AppConfig } from './config/app-config';
-import { validateEnv } from './config/validate-env';
+import { loadAppConfig } from './config/app-config.module';
 import { buildOpenApiDocument } from './openapi-document';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
@@ -43,14 +43,15 @@ const HELMET_OPTIONS = {
  * thing): Fastify with the raw body kept for signature checks, the body
  * limit, validation, the error envelope, Swagger and shutdown hooks.
  */
-export async function createApp(): Promise<NestFastifyApplication> {
-  // Read before the module graph exists: the adapter needs it at construction.
-  const { trustProxy } = new AppConfig(validateEnv(process.env)).server;
+export async function createApp(
+  config: AppConfig = loadAppConfig(),
+): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule,
+    // The adapter and the modules get the same validated configuration.
+    AppModule.forRoot(config),
     new FastifyAdapter({
       bodyLimit: BODY_LIMIT_BYTES,
-      trustProxy,
+      trustProxy: config.server.trustProxy,
       // A caller's X-Request-Id (when it is safe to log) or a fresh one.
       genReqId: (request: {
         headers: Record<string, string | string[] | undefined>;

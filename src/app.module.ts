@@ -1,8 +1,9 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AdminModule } from './admin/admin.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -12,7 +13,6 @@ import { WebhookModule } from './webhook/webhook.module';
 
 @Module({
   imports: [
-    AppConfigModule,
     LoggingModule,
     ScheduleModule.forRoot(),
     DatabaseModule,
@@ -23,4 +23,9 @@ import { WebhookModule } from './webhook/webhook.module';
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
 })
-export class AppModule {}
+export class AppModule {
+  /** The application, configured by the environment validated at start. */
+  static forRoot(config: AppConfig): DynamicModule {
+    return { module: AppModule, imports: [AppConfigModule.forRoot(config)] };
+  }
+}

@@ -1,14 +1,12 @@
 import { createApp } from './app.factory';
-import { AppConfig } from './config/app-config';
-import { validateEnv } from './config/validate-env';
+import { loadAppConfig } from './config/app-config.module';
 import { describeStartFailure } from './start-failure';
 
 async function bootstrap() {
-  // Importing the app module has loaded .env; check the whole environment
-  // before anything starts, so a bad value is reported once and plainly.
-  validateEnv(process.env);
-  const app = await createApp();
-  const config = app.get(AppConfig);
+  // Importing the config module has loaded .env; the whole environment is
+  // checked once, before anything starts, so a bad value is reported plainly.
+  const config = loadAppConfig();
+  const app = await createApp(config);
   await app.listen({ port: config.server.port, host: '0.0.0.0' });
 }
 

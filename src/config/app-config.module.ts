@@ -1,22 +1,35 @@
-import { Global, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AppConfig } from './app-config';
 import { validateEnv } from './validate-env';
 
 /**
- * Loads `.env` when present (real environment variables win), validates the
- * environment once and provides the typed AppConfig everywhere. A bad value
- * fails the bootstrap with one error that lists every offending variable.
+ * Loads `.env` when present (real environment variables win) as soon as this
+ * file is imported, before anything reads the environment.
  */
-@Global()
-@Module({
-  imports: [ConfigModule.forRoot({ cache: true })],
-  providers: [
-    {
-      provide: AppConfig,
-      useFactory: () => new AppConfig(validateEnv(process.env)),
-    },
-  ],
-  exports: [AppConfig],
-})
-export class AppConfigModule {}
+const dotenv = ConfigModule.forRoot({ cache: true });
+
+/**
+ * Validates the environment once and builds the typed configuration. A bad
+ * value fails with one error that lists every offending variable.
+ */
+export function loadAppConfig(): AppConfig {
+  return new AppConfig(validateEnv(process.env));
+}
+
+/**
+ * Provides the configuration validated at start (the same object the HTTP
+ * adapter was built from) everywhere; each module takes its own slice.
+ */
+@Module({})
+export class AppConfigModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppConfigModule,
+      global: true,
+      imports: [dotenv],
+      providers: [{ provide: AppConfig, useValue: config }],
+      exports: [AppConfig],
+    };
+  }
+}
