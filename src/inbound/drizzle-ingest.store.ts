@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { expireIdleStatement } from '../conversation/expire-idle.statement';
 import { DatabaseConnection, Db } from '../database/database-connection';
 import type { Tx } from '../database/executor';
+import { GroupCommitter } from '../database/group-committer';
 import { urgently } from '../database/priority-gate';
 import { statusEvents, webhookErrors } from '../database/schema';
 import { IngestStore } from './ingest.store';
@@ -14,10 +15,33 @@ import type {
 import { KNOWN_STATUSES } from './message-status';
 import { reconcileStatuses } from './status-reconciliation';
 
-/** Drizzle adapter: the same code on PGlite and on a PostgreSQL server. */
+interface Submission {
+  batch: IngestBatch;
+  now: Date;
+  sessionTimeoutMs: number;
+}
+
+/** Stored message rows, as the insert returns them. */
+interface StoredRow {
+  conversation_id: string;
+  reply_action: string | null;
+  wamid: string;
+}
+
+/**
+ * Drizzle adapter: the same code on PGlite and on a PostgreSQL server.
+ * Webhooks that arrive together share one transaction (group commit); each
+ * caller gets the result for its own events.
+ */
 @Injectable()
 export class DrizzleIngestStore extends IngestStore {
   private readonly db: Db;
+  // Two groups in flight: one being written while the next waits at the
+  // database, so it never idles between groups.
+  private readonly groups = new GroupCommitter<Submission, IngestResult>(
+    (items) => this.write(items),
+    { maxBatch: 256, maxInFlight: 2 },
+  );
 
   constructor(private readonly connection: DatabaseConnection) {
     super();
@@ -29,9 +53,39 @@ export class DrizzleIngestStore extends IngestStore {
     now: Date,
     sessionTimeoutMs: number,
   ): Promise<IngestResult> {
+    return this.groups.submit({ batch, now, sessionTimeoutMs });
+  }
+
+  private async write(items: Submission[]): Promise<IngestResult[]> {
+    const last = items[items.length - 1];
+    const merged: IngestBatch = {
+      messages: items.flatMap((i) => i.batch.messages),
+      statuses: items.flatMap((i) => i.batch.statuses),
+      errors: items.flatMap((i) => i.batch.errors),
+    };
+    const stored = await this.store(merged, last.now, last.sessionTimeoutMs);
+    // Each caller's share: a message two webhooks of the group carried is
+    // stored for the first and a duplicate for the second.
+    const fresh = new Map(stored.map((row) => [row.wamid, row]));
+    return items.map(({ batch }) => {
+      const mine = batch.messages.flatMap((m) => {
+        const row = fresh.get(m.wamid);
+        if (!row) return [];
+        fresh.delete(m.wamid);
+        return [row];
+      });
+      return resultOf(mine, batch.messages.length);
+    });
+  }
+
+  private store(
+    batch: IngestBatch,
+    now: Date,
+    sessionTimeoutMs: number,
+  ): Promise<StoredRow[]> {
     // Webhooks wait on this: on PGlite it goes ahead of queued turn work.
     return urgently(async () => {
-      const result = await this.ingestMessages(
+      const stored = await this.ingestMessages(
         batch.messages,
         now,
         sessionTimeoutMs,
@@ -48,7 +102,7 @@ export class DrizzleIngestStore extends IngestStore {
           }
         });
       }
-      return result;
+      return stored;
     });
   }
 
@@ -56,17 +110,10 @@ export class DrizzleIngestStore extends IngestStore {
     inbound: InboundMessageInput[],
     now: Date,
     sessionTimeoutMs: number,
-  ): Promise<IngestResult> {
+  ): Promise<StoredRow[]> {
     // One row per wamid, even when a batch holds the same message twice.
     const unique = [...new Map(inbound.map((m) => [m.wamid, m])).values()];
-    if (unique.length === 0) {
-      return {
-        stored: 0,
-        duplicates: inbound.length,
-        conversationsToAnswer: [],
-        messagesToAnswer: [],
-      };
-    }
+    if (unique.length === 0) return [];
     const rows = unique.map((m, n) => ({
       n,
       wamid: m.wamid,
@@ -128,26 +175,7 @@ export class DrizzleIngestStore extends IngestStore {
       on conflict (wamid) do nothing
       returning conversation_id, reply_action, wamid`,
     ]);
-    const inserted = insertedRows as Array<{
-      conversation_id: string;
-      reply_action: string | null;
-      wamid: string;
-    }>;
-
-    const toAnswer = inserted.filter(
-      (m) => m.reply_action === 'llm' || m.reply_action === 'media-notice',
-    );
-    return {
-      stored: inserted.length,
-      duplicates: inbound.length - inserted.length,
-      conversationsToAnswer: [
-        ...new Set(toAnswer.map((m) => m.conversation_id)),
-      ],
-      messagesToAnswer: toAnswer.map((m) => ({
-        wamid: m.wamid,
-        conversationId: m.conversation_id,
-      })),
-    };
+    return insertedRows as unknown as StoredRow[];
   }
 
   private async applyStatuses(tx: Tx, batch: IngestBatch, now: Date) {
@@ -167,4 +195,20 @@ export class DrizzleIngestStore extends IngestStore {
       .onConflictDoNothing();
     await reconcileStatuses(tx, statuses, now);
   }
+}
+
+/** What one caller's events came to: `stored` of its `received` messages were new. */
+function resultOf(stored: StoredRow[], received: number): IngestResult {
+  const toAnswer = stored.filter(
+    (m) => m.reply_action === 'llm' || m.reply_action === 'media-notice',
+  );
+  return {
+    stored: stored.length,
+    duplicates: received - stored.length,
+    conversationsToAnswer: [...new Set(toAnswer.map((m) => m.conversation_id))],
+    messagesToAnswer: toAnswer.map((m) => ({
+      wamid: m.wamid,
+      conversationId: m.conversation_id,
+    })),
+  };
 }
