@@ -318,6 +318,89 @@ export function turnStoreContract(open: () => Promise<DatabaseConnection>) {
     ).toEqual(at(1000));
   });
 
+  it('records a reply that hands the conversation over once, and hands it over, when given the same answered message twice', async () => {
+    const {
+      conversationsToAnswer: [id],
+    } = await stores.ingest.ingest(
+      batch({ messages: [inbound()] }),
+      t0,
+      TIMEOUT,
+    );
+    const [message] = await unansweredIn(stores.connection, id);
+    const recorded = await stores.turns.recordReply(
+      id,
+      [message.id, message.id],
+      'turn-handoff',
+      [{ author: 'bot', text: 'A person will answer you here.' }],
+      at(1000),
+      { state: 'handoff', actor: 'system', reason: 'asked for a person' },
+    );
+    expect(recorded?.map((m) => [m.text, m.status, m.replyToId])).toEqual([
+      ['A person will answer you here.', 'sending', message.id],
+    ]);
+    expect(await unansweredIn(stores.connection, id)).toEqual([]);
+    expect((await stores.outbox.getUnsent(id)).map((m) => m.text)).toEqual([
+      'A person will answer you here.',
+    ]);
+    expect(await stores.conversations.getConversation(id)).toMatchObject({
+      state: 'handoff',
+      stateReason: 'asked for a person',
+      stateChangedAt: at(1000),
+      lastActivityAt: at(1000),
+    });
+    const events = await stores.connection.db.execute(
+      'select type, actor, reason from conversation_events' as never,
+    );
+    expect((events as unknown as { rows: unknown[] }).rows).toEqual([
+      { type: 'handoff', actor: 'system', reason: 'asked for a person' },
+    ]);
+  });
+
+  it('records no reply that hands the conversation over, and leaves its state alone, when another turn answered one of its messages first', async () => {
+    const {
+      conversationsToAnswer: [id],
+    } = await stores.ingest.ingest(
+      batch({ messages: [inbound(), inbound()] }),
+      t0,
+      TIMEOUT,
+    );
+    const [m1, m2] = await unansweredIn(stores.connection, id);
+    expect(
+      await stores.turns.recordReply(
+        id,
+        [m1.id],
+        'turn-a',
+        [{ author: 'bot', text: 'x' }],
+        t0,
+      ),
+    ).toHaveLength(1);
+    expect(
+      await stores.turns.recordReply(
+        id,
+        [m1.id, m2.id],
+        'turn-b',
+        [{ author: 'bot', text: 'A person will answer you here.' }],
+        at(1000),
+        { state: 'handoff', actor: 'system', reason: 'asked for a person' },
+      ),
+    ).toBeNull();
+    expect(
+      (await unansweredIn(stores.connection, id)).map((m) => m.id),
+    ).toEqual([m2.id]);
+    expect((await stores.outbox.getUnsent(id)).map((m) => m.text)).toEqual([
+      'x',
+    ]);
+    expect(await stores.conversations.getConversation(id)).toMatchObject({
+      state: 'active',
+      stateReason: null,
+      lastActivityAt: t0,
+    });
+    const events = await stores.connection.db.execute(
+      'select type from conversation_events' as never,
+    );
+    expect((events as unknown as { rows: unknown[] }).rows).toEqual([]);
+  });
+
   it('reads the turns of several conversations at once in one statement, each its own', async () => {
     const { ids } = await conversationsOf(stores, '4911', '4912');
     const missing = '00000000-0000-4000-8000-000000000000';
