@@ -1,6 +1,6 @@
 /**
  * What a turn's statements cost the embedded database, without HTTP, the LLM
- * or the Graph API: the built app's repository (dist/) on file-backed PGlite,
+ * or the Graph API: the built app's stores (dist/) on file-backed PGlite,
  * opened as the app opens it (its worker thread, prepared statements,
  * statistics upkeep). TURNS conversations get one unanswered message each;
  * then each turn reads (`loadTurn`), records a one-chunk reply
@@ -13,8 +13,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DrizzleConversationRepository } from '../src/conversation/drizzle-conversation.repository';
 import type { openDatabase as OpenDatabase } from '../src/database/open-database';
+import type { DrizzleIngestStore } from '../src/inbound/drizzle-ingest.store';
+import type { DrizzleOutboxStore } from '../src/outbound/drizzle-outbox.store';
+import type { DrizzleTurnStore } from '../src/turns/drizzle-turn.store';
 import { ROOT } from './lib/processes';
 import { monoMs, round } from './lib/stats';
 
@@ -27,13 +29,15 @@ const levels = (process.env.CONCURRENCY ?? '1,16,32')
 const { openDatabase } = require(
   join(ROOT, 'dist', 'database', 'open-database.js'),
 ) as { openDatabase: typeof OpenDatabase };
-const { DrizzleConversationRepository: Repository } = require(
-  join(ROOT, 'dist', 'conversation', 'drizzle-conversation.repository.js'),
-) as {
-  DrizzleConversationRepository: new (
-    ...args: ConstructorParameters<typeof DrizzleConversationRepository>
-  ) => DrizzleConversationRepository;
-};
+const { DrizzleIngestStore: IngestStore } = require(
+  join(ROOT, 'dist', 'inbound', 'drizzle-ingest.store.js'),
+) as { DrizzleIngestStore: typeof DrizzleIngestStore };
+const { DrizzleTurnStore: TurnStore } = require(
+  join(ROOT, 'dist', 'turns', 'drizzle-turn.store.js'),
+) as { DrizzleTurnStore: typeof DrizzleTurnStore };
+const { DrizzleOutboxStore: OutboxStore } = require(
+  join(ROOT, 'dist', 'outbound', 'drizzle-outbox.store.js'),
+) as { DrizzleOutboxStore: typeof DrizzleOutboxStore };
 
 async function run(concurrency: number) {
   const dir = mkdtempSync(join(tmpdir(), 'clariops-turn-statements-'));
@@ -42,7 +46,9 @@ async function run(concurrency: number) {
     dataDir: dir,
     poolSize: 1,
   });
-  const repository = new Repository(connection);
+  const ingest = new IngestStore(connection);
+  const turnStore = new TurnStore(connection);
+  const outbox = new OutboxStore(connection);
   try {
     const ids: string[] = [];
     for (let start = 0; start < turns; start += 100) {
@@ -60,7 +66,7 @@ async function run(concurrency: number) {
           raw: { id: i },
         });
       }
-      const stored = await repository.ingest(
+      const stored = await ingest.ingest(
         { messages, statuses: [], errors: [] },
         new Date(),
         30 * 60_000,
@@ -77,7 +83,7 @@ async function run(concurrency: number) {
       while (next < ids.length) {
         const id = ids[next++];
         let at = monoMs();
-        const turn = await repository.loadTurn(
+        const turn = await turnStore.loadTurn(
           id,
           10,
           new Date(Date.now() - 60_000),
@@ -85,7 +91,7 @@ async function run(concurrency: number) {
         waited.read += monoMs() - at;
         at = monoMs();
         const unanswered = turn!.unanswered.map((m) => m.id);
-        const recorded = await repository.recordReply(
+        const recorded = await turnStore.recordReply(
           id,
           unanswered,
           `${id}:${unanswered.at(-1)}`,
@@ -100,7 +106,7 @@ async function run(concurrency: number) {
         );
         waited.record += monoMs() - at;
         at = monoMs();
-        await repository.markSent(
+        await outbox.markSent(
           recorded![0].id,
           `wamid.turns-out-${id}`,
           new Date(),

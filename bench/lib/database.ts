@@ -3,9 +3,11 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import type { SQL } from 'drizzle-orm';
 import { migrate } from 'drizzle-orm/pglite/migrator';
-import type { DrizzleConversationRepository } from '../../src/conversation/drizzle-conversation.repository';
+import type { DrizzleConversationStore } from '../../src/conversation/drizzle-conversation.store';
 import type { DatabaseConnection } from '../../src/database/database-connection';
 import type { schema as Schema } from '../../src/database/schema';
+import type { DrizzleOutboxStore } from '../../src/outbound/drizzle-outbox.store';
+import type { DrizzleTurnStore } from '../../src/turns/drizzle-turn.store';
 import { ROOT } from './processes';
 import { monoMs, round, summarise, type LatencySummary } from './stats';
 
@@ -111,31 +113,26 @@ export async function seedConversations(
 }
 
 export interface JobTimings {
-  /** repository.expireIdle with `due` conversations to end: what the job does when work is due. */
+  /** ConversationStore.expireIdle with `due` conversations to end: what the job does when work is due. */
   expireDue: { ms: number; expired: number };
-  /** repository.expireIdle with nothing due: every later run of the job. */
+  /** ConversationStore.expireIdle with nothing due: every later run of the job. */
   expireSteady: LatencySummary;
-  /** repository.findConversationsWithPendingWork: the pending-work sweep, every 10 s. */
+  /** TurnStore.findConversationsWithPendingWork: the pending-work sweep, every 10 s. */
   pendingSweep: LatencySummary;
-  /** repository.releaseStaleSends: part of the same sweep, every 10 s. */
+  /** OutboxStore.releaseStaleSends: part of the same sweep, every 10 s. */
   staleSends: LatencySummary;
   plans: { expire: string[]; pendingSweep: string[] };
 }
 
-type RepositoryModule = {
-  DrizzleConversationRepository: typeof DrizzleConversationRepository;
+type StoreModules = {
+  conversations: { DrizzleConversationStore: typeof DrizzleConversationStore };
+  turns: { DrizzleTurnStore: typeof DrizzleTurnStore };
+  outbox: { DrizzleOutboxStore: typeof DrizzleOutboxStore };
 };
 type SchemaModule = { schema: typeof Schema };
 
 /**
- * Times the session-expiry job's query and the pending-work sweep through
- * the app's own repository (the built one in dist/), on a database the app
- * is not running on. The plans shown are those of the SQL the repository
- * actually sends (captured from the client), explained with the real
- * parameters inside a rolled-back transaction.
- */
-/**
- * What the built repository needs of a DatabaseConnection, over a PGlite
+ * What the built stores need of a DatabaseConnection, over a PGlite
  * client in this process (the app runs it on a worker thread instead).
  */
 export function benchConnection(
@@ -157,14 +154,27 @@ export function benchConnection(
   } as unknown as DatabaseConnection;
 }
 
+/**
+ * Times the session-expiry job's query and the pending-work sweep through
+ * the app's own stores (the built ones in dist/), on a database the app is
+ * not running on. The plans shown are those of the SQL the stores actually
+ * send (captured from the client), explained with the real parameters
+ * inside a rolled-back transaction.
+ */
 export async function timeJobs(
   client: PGlite,
   timeoutMinutes: number,
   repeats = 10,
 ): Promise<JobTimings> {
-  const { DrizzleConversationRepository: Repository } = require(
-    join(ROOT, 'dist', 'conversation', 'drizzle-conversation.repository.js'),
-  ) as RepositoryModule;
+  const { DrizzleConversationStore: ConversationStore } = require(
+    join(ROOT, 'dist', 'conversation', 'drizzle-conversation.store.js'),
+  ) as StoreModules['conversations'];
+  const { DrizzleTurnStore: TurnStore } = require(
+    join(ROOT, 'dist', 'turns', 'drizzle-turn.store.js'),
+  ) as StoreModules['turns'];
+  const { DrizzleOutboxStore: OutboxStore } = require(
+    join(ROOT, 'dist', 'outbound', 'drizzle-outbox.store.js'),
+  ) as StoreModules['outbox'];
   const { schema } = require(
     join(ROOT, 'dist', 'database', 'schema.js'),
   ) as SchemaModule;
@@ -184,7 +194,9 @@ export async function timeJobs(
     },
   });
   const connection = benchConnection(spied, schema);
-  const repository = new Repository(connection);
+  const conversations = new ConversationStore(connection);
+  const turns = new TurnStore(connection);
+  const outbox = new OutboxStore(connection);
   const timeoutMs = timeoutMinutes * 60_000;
 
   // Plans as the app's database thread makes them: one generic plan per
@@ -200,7 +212,7 @@ export async function timeJobs(
   const now = new Date();
   const cutoff = new Date(now.getTime() - timeoutMs);
   captured.length = 0;
-  await repository.expireIdle(never, now);
+  await conversations.expireIdle(never, now);
   const expireSql = captured.at(-1)!;
   const expireParams = expireSql.params.map((p) =>
     p === never.toISOString() ||
@@ -214,7 +226,7 @@ export async function timeJobs(
   };
 
   let t0 = monoMs();
-  const expired = await repository.expireIdle(cutoff, now);
+  const expired = await conversations.expireIdle(cutoff, now);
   const expireDue = { ms: round(monoMs() - t0), expired };
 
   const steady: number[] = [];
@@ -223,16 +235,14 @@ export async function timeJobs(
   for (let i = 0; i < repeats; i++) {
     const at = new Date();
     t0 = monoMs();
-    await repository.expireIdle(new Date(at.getTime() - timeoutMs), at);
+    await conversations.expireIdle(new Date(at.getTime() - timeoutMs), at);
     steady.push(monoMs() - t0);
     captured.length = 0;
     t0 = monoMs();
-    await repository.findConversationsWithPendingWork(
-      new Date(Date.now() - 6000),
-    );
+    await turns.findConversationsWithPendingWork(new Date(Date.now() - 6000));
     sweep.push(monoMs() - t0);
     t0 = monoMs();
-    await repository.releaseStaleSends(new Date(Date.now() - 60_000));
+    await outbox.releaseStaleSends(new Date(Date.now() - 60_000));
     stale.push(monoMs() - t0);
   }
   const sweepSql = captured.at(-1);

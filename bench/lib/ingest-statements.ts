@@ -1,6 +1,6 @@
 /**
  * Diagnostic for part 1: what the ingest transaction costs in PGlite, per
- * batch of webhooks, as the app writes it (its own repository from dist/,
+ * batch of webhooks, as the app writes it (its own IngestStore from dist/,
  * through Drizzle) and as a proposed statement shape would (the batch as
  * one jsonb parameter: one UPDATE to expire idle conversations, then one
  * statement that upserts the conversations and inserts the messages).
@@ -8,9 +8,9 @@
  */
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import type { IngestBatch } from '../../src/conversation/conversation.types';
-import type { DrizzleConversationRepository } from '../../src/conversation/drizzle-conversation.repository';
 import type { schema as Schema } from '../../src/database/schema';
+import type { DrizzleIngestStore } from '../../src/inbound/drizzle-ingest.store';
+import type { IngestBatch } from '../../src/inbound/ingest.types';
 import { benchConnection, migrateAppDatabase } from './database';
 import { ROOT } from './processes';
 import { monoMs, round } from './stats';
@@ -123,8 +123,8 @@ export interface StatementShapeResult {
   proposedPerSecond: number;
 }
 
-type RepositoryModule = {
-  DrizzleConversationRepository: typeof DrizzleConversationRepository;
+type IngestStoreModule = {
+  DrizzleIngestStore: typeof DrizzleIngestStore;
 };
 type SchemaModule = { schema: typeof Schema };
 
@@ -149,9 +149,9 @@ async function timeBatches(
 export async function compareIngestStatements(
   tempDir: (label: string) => string,
 ): Promise<StatementShapeResult[]> {
-  const { DrizzleConversationRepository: Repository } = require(
-    join(ROOT, 'dist', 'conversation', 'drizzle-conversation.repository.js'),
-  ) as RepositoryModule;
+  const { DrizzleIngestStore: IngestStore } = require(
+    join(ROOT, 'dist', 'inbound', 'drizzle-ingest.store.js'),
+  ) as IngestStoreModule;
   const { schema } = require(
     join(ROOT, 'dist', 'database', 'schema.js'),
   ) as SchemaModule;
@@ -163,9 +163,9 @@ export async function compareIngestStatements(
   const current = await open('shape-current');
   const proposed = await open('shape-proposed');
   try {
-    const repository = new Repository(benchConnection(current, schema));
+    const store = new IngestStore(benchConnection(current, schema));
     const shapes: Record<'c' | 'p', (b: IngestBatch) => Promise<unknown>> = {
-      c: (b) => repository.ingest(b, new Date(), TIMEOUT_MS),
+      c: (b) => store.ingest(b, new Date(), TIMEOUT_MS),
       p: (b) => proposedIngest(proposed, b, new Date()),
     };
     const results: StatementShapeResult[] = [];

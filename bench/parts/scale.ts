@@ -4,7 +4,7 @@
  * expire, and on one that also holds `seedConversations` conversations
  * (seeded with SQL through PGlite into the app's DATA_DIR, after the app's own
  * migrations): the session-expiry job's query and the pending-work sweep
- * (timed through the app's repository), the app's start-up time and RSS, and
+ * (timed through the app's stores), the app's start-up time and RSS, and
  * a short ingest run.
  */
 import { cpSync } from 'node:fs';

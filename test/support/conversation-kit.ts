@@ -1,7 +1,10 @@
 import { DatabaseConnection } from '../../src/database/database-connection';
-import { openDatabase } from '../../src/database/open-database';
-import { InboundMessageInput } from '../../src/conversation/conversation.types';
-import { DrizzleConversationRepository } from '../../src/conversation/drizzle-conversation.repository';
+import {
+  openEmbedded,
+  Stores,
+  storesOn,
+} from '../../src/database/store-contract.kit';
+import { InboundMessageInput } from '../../src/inbound/ingest.types';
 import {
   QueueCounts,
   ScheduleOptions,
@@ -42,18 +45,10 @@ export const inboundText = (
   raw: {},
 });
 
-/** The real repository on an embedded, in-memory database. */
-export async function openEmbeddedRepository(): Promise<{
-  connection: DatabaseConnection;
-  repository: DrizzleConversationRepository;
-}> {
-  const connection = await openDatabase({
-    url: null,
-    dataDir: 'memory://',
-    poolSize: 1,
-  });
-  return {
-    connection,
-    repository: new DrizzleConversationRepository(connection),
-  };
+/** The four Drizzle stores on an embedded, in-memory database. */
+export async function openEmbeddedStores(): Promise<
+  Stores & { connection: DatabaseConnection }
+> {
+  const connection = await openEmbedded();
+  return { connection, ...storesOn(connection) };
 }

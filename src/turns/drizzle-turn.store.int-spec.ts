@@ -1,12 +1,16 @@
 import { Client } from 'pg';
 import { DatabaseConnection } from '../database/database-connection';
 import { openDatabase } from '../database/open-database';
-import { conversationRepositoryContract } from './conversation-repository.contract';
-import type { InboundMessageInput } from './conversation.types';
-import { DrizzleConversationRepository } from './drizzle-conversation.repository';
-
-const url =
-  process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import {
+  openServer,
+  serverUrl as url,
+  storesOn,
+  Stores,
+  TRUNCATE_ALL,
+  unansweredIn,
+} from '../database/store-contract.kit';
+import type { InboundMessageInput } from '../inbound/ingest.types';
+import { turnStoreContract } from './turn-store.contract';
 
 /** A text message from a customer, as a webhook carries it. */
 const textFrom = (
@@ -26,19 +30,17 @@ const textFrom = (
   raw: {},
 });
 
-describe('DrizzleConversationRepository on the PostgreSQL server', () => {
-  conversationRepositoryContract(() =>
-    openDatabase({ url, dataDir: 'unused', poolSize: 4 }),
-  );
+describe('DrizzleTurnStore on the PostgreSQL server', () => {
+  turnStoreContract(openServer);
 });
 
 describe('recordReply on the PostgreSQL server, while another transaction holds its rows', () => {
   let connection: DatabaseConnection;
-  let repo: DrizzleConversationRepository;
+  let stores: Stores;
   let other: Client;
 
   beforeAll(async () => {
-    connection = await openDatabase({ url, dataDir: 'unused', poolSize: 4 });
+    connection = await openServer();
     other = new Client({ connectionString: url });
     await other.connect();
   });
@@ -47,17 +49,15 @@ describe('recordReply on the PostgreSQL server, while another transaction holds 
     await connection.close();
   });
   beforeEach(async () => {
-    repo = new DrizzleConversationRepository(connection);
-    await other.query(
-      'truncate messages, conversation_events, conversations, status_events, webhook_errors restart identity',
-    );
+    stores = storesOn(connection);
+    await other.query(TRUNCATE_ALL);
   });
 
   const ingest = async (count: number) => {
     const now = new Date();
     const {
       conversationsToAnswer: [id],
-    } = await repo.ingest(
+    } = await stores.ingest.ingest(
       {
         messages: Array.from({ length: count }, (_, n) =>
           textFrom('16505550000', `wamid.race-${n}`, `m${n}`, now),
@@ -68,7 +68,10 @@ describe('recordReply on the PostgreSQL server, while another transaction holds 
       now,
       30 * 60_000,
     );
-    return { id, ids: (await repo.getUnanswered(id)).map((m) => m.id) };
+    return {
+      id,
+      ids: (await unansweredIn(connection, id)).map((m) => m.id),
+    };
   };
 
   /** Resolves once the reply waits on a lock this test's transaction holds. */
@@ -100,7 +103,7 @@ describe('recordReply on the PostgreSQL server, while another transaction holds 
   ) => {
     await other.query('begin');
     await other.query(statement, params);
-    const reply = repo.recordReply(
+    const reply = stores.turns.recordReply(
       id,
       ids,
       'turn-raced',
@@ -121,10 +124,10 @@ describe('recordReply on the PostgreSQL server, while another transaction holds 
       'commit',
     );
     expect(recorded).toBeNull();
-    expect((await repo.getUnanswered(turn.id)).map((m) => m.id)).toEqual([
+    expect((await unansweredIn(connection, turn.id)).map((m) => m.id)).toEqual([
       turn.ids[1],
     ]);
-    expect(await repo.getUnsent(turn.id)).toEqual([]);
+    expect(await stores.outbox.getUnsent(turn.id)).toEqual([]);
   });
 
   it('records no bot reply when an operator takes the conversation over meanwhile', async () => {
@@ -136,10 +139,10 @@ describe('recordReply on the PostgreSQL server, while another transaction holds 
       'commit',
     );
     expect(recorded).toBeNull();
-    expect((await repo.getUnanswered(turn.id)).map((m) => m.id)).toEqual(
+    expect((await unansweredIn(connection, turn.id)).map((m) => m.id)).toEqual(
       turn.ids,
     );
-    expect(await repo.getUnsent(turn.id)).toEqual([]);
+    expect(await stores.outbox.getUnsent(turn.id)).toEqual([]);
   });
 
   it('records the reply once the other transaction lets go without a change', async () => {
@@ -151,7 +154,7 @@ describe('recordReply on the PostgreSQL server, while another transaction holds 
       'rollback',
     );
     expect(recorded?.map((m) => m.text)).toEqual(['raced']);
-    expect(await repo.getUnanswered(turn.id)).toEqual([]);
+    expect(await unansweredIn(connection, turn.id)).toEqual([]);
   });
 });
 
@@ -179,11 +182,9 @@ describe('webhooks and grouped turns over the same conversations on the PostgreS
     });
     let before = 0;
     try {
-      await other.query(
-        'truncate messages, conversation_events, conversations, status_events, webhook_errors restart identity',
-      );
+      await other.query(TRUNCATE_ALL);
       before = await deadlocksSoFar(other);
-      const repo = new DrizzleConversationRepository(connection);
+      const stores = storesOn(connection);
       const shuffled = () =>
         customers
           .map((c) => [Math.random(), c] as const)
@@ -193,7 +194,7 @@ describe('webhooks and grouped turns over the same conversations on the PostgreS
       const webhooks = async () => {
         for (let round = 0; round < 60; round++) {
           const now = new Date();
-          await repo.ingest(
+          await stores.ingest.ingest(
             {
               messages: shuffled()
                 .slice(0, 12)
@@ -215,20 +216,20 @@ describe('webhooks and grouped turns over the same conversations on the PostgreS
         for (let round = 0; round < 60; round++) {
           const customer =
             customers[(round * 7 + worker * 3) % customers.length];
-          const open = await repo.findOpenConversation(
+          const open = await stores.conversations.findOpenConversation(
             customer,
             new Date(),
             30 * 60_000,
           );
           if (!open) continue;
-          const turn = await repo.loadTurn(
+          const turn = await stores.turns.loadTurn(
             open.id,
             10,
             new Date(Date.now() - 60_000),
           );
           const ids = turn!.unanswered.map((m) => m.id);
           if (ids.length === 0) continue;
-          const recorded = await repo.recordReply(
+          const recorded = await stores.turns.recordReply(
             open.id,
             ids,
             `${open.id}:${ids.at(-1)}:${worker}`,
@@ -237,7 +238,7 @@ describe('webhooks and grouped turns over the same conversations on the PostgreS
           );
           if (!recorded) continue;
           replies++;
-          await repo.markSent(
+          await stores.outbox.markSent(
             recorded[0].id,
             `wamid.lock-out-${seq++}`,
             new Date(),

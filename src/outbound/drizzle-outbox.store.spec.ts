@@ -1,25 +1,23 @@
 import { DatabaseConnection } from '../database/database-connection';
-import { openDatabase } from '../database/open-database';
-import { conversationRepositoryContract } from './conversation-repository.contract';
-import { DrizzleConversationRepository } from './drizzle-conversation.repository';
+import {
+  openEmbedded,
+  storesOn,
+  Stores,
+  unansweredIn,
+} from '../database/store-contract.kit';
+import { outboxStoreContract } from './outbox-store.contract';
 
-describe('DrizzleConversationRepository on PGlite', () => {
-  conversationRepositoryContract(() =>
-    openDatabase({ url: null, dataDir: 'memory://', poolSize: 1 }),
-  );
+describe('DrizzleOutboxStore on PGlite', () => {
+  outboxStoreContract(openEmbedded);
 });
 
-describe('DrizzleConversationRepository on PGlite, storing a wamid', () => {
+describe('DrizzleOutboxStore on PGlite, storing a wamid', () => {
   let connection: DatabaseConnection;
-  let repo: DrizzleConversationRepository;
+  let stores: Stores;
 
   beforeAll(async () => {
-    connection = await openDatabase({
-      url: null,
-      dataDir: 'memory://',
-      poolSize: 1,
-    });
-    repo = new DrizzleConversationRepository(connection);
+    connection = await openEmbedded();
+    stores = storesOn(connection);
   });
   afterAll(async () => {
     await connection.close();
@@ -29,7 +27,7 @@ describe('DrizzleConversationRepository on PGlite, storing a wamid', () => {
     const now = new Date();
     const {
       conversationsToAnswer: [id],
-    } = await repo.ingest(
+    } = await stores.ingest.ingest(
       {
         messages: [
           {
@@ -50,8 +48,8 @@ describe('DrizzleConversationRepository on PGlite, storing a wamid', () => {
       now,
       60_000,
     );
-    const answered = (await repo.getUnanswered(id)).map((m) => m.id);
-    const [reply] = (await repo.recordReply(
+    const answered = (await unansweredIn(connection, id)).map((m) => m.id);
+    const [reply] = (await stores.turns.recordReply(
       id,
       answered,
       'turn-ahead',
@@ -70,10 +68,12 @@ describe('DrizzleConversationRepository on PGlite, storing a wamid', () => {
     await new Promise((resolve) => setImmediate(resolve));
     const order: string[] = [];
     const queued = [1, 2, 3].map((n) =>
-      repo.getConversation(id).then(() => order.push(`read ${n}`)),
+      stores.conversations
+        .getConversation(id)
+        .then(() => order.push(`read ${n}`)),
     );
     await new Promise((resolve) => setImmediate(resolve));
-    const mark = repo
+    const mark = stores.outbox
       .markSent(reply.id, 'wamid.ahead-out', new Date())
       .then(() => order.push('wamid stored'));
     await new Promise((resolve) => setImmediate(resolve));
@@ -81,7 +81,7 @@ describe('DrizzleConversationRepository on PGlite, storing a wamid', () => {
     await Promise.all([...holders, ...queued, mark]);
 
     expect(order[0]).toBe('wamid stored');
-    const [stored] = await repo.getRecentMessages(id, 1);
+    const [stored] = await stores.conversations.getRecentMessages(id, 1);
     expect(stored).toMatchObject({ wamid: 'wamid.ahead-out', status: 'sent' });
   });
 });
