@@ -2,33 +2,51 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { validateEnv } from '../config/validate-env';
 import { DatabaseConnection } from '../database/database-connection';
-import { DrizzleConversationRepository } from '../conversation/drizzle-conversation.repository';
+import { openDatabase } from '../database/open-database';
+import { DrizzleIngestStore } from '../inbound/drizzle-ingest.store';
+import { DrizzleOutboxStore } from '../outbound/drizzle-outbox.store';
 import {
-  inboundText,
-  openEmbeddedRepository,
-  RecordingQueue,
-} from '../../test/support/conversation-kit';
+  inboundText as inbound,
+  webhookWith,
+} from '../../test/support/in-memory-stores';
+import { RecordingQueue } from '../../test/support/recording-queue';
+import { DrizzleTurnStore } from './drizzle-turn.store';
 import { longestSendMs, PendingWorkSweeper } from './pending-work.sweeper';
 
 const config = new AppConfig(validateEnv({ REPLY_DEBOUNCE_MS: '1000' }));
-const inbound = inboundText;
 
+// On the real stores and embedded PostgreSQL: what counts as pending work
+// is the stores' SQL, and the start-up recovery depends on the driver.
 describe('PendingWorkSweeper', () => {
   let connection: DatabaseConnection;
-  let repository: DrizzleConversationRepository;
+  let ingest: DrizzleIngestStore;
+  let turns: DrizzleTurnStore;
+  let outbox: DrizzleOutboxStore;
   let queue: RecordingQueue;
   let sweeper: PendingWorkSweeper;
 
   beforeAll(async () => {
-    ({ connection, repository } = await openEmbeddedRepository());
+    connection = await openDatabase({
+      url: null,
+      dataDir: 'memory://',
+      poolSize: 1,
+    });
   });
   afterAll(async () => {
     await connection.close();
   });
-  beforeEach(() => {
+  // Each test owns its data: it starts from empty tables.
+  beforeEach(async () => {
+    await connection.db.execute(
+      'truncate messages, conversation_events, conversations, status_events, webhook_errors restart identity' as never,
+    );
+    ingest = new DrizzleIngestStore(connection);
+    turns = new DrizzleTurnStore(connection);
+    outbox = new DrizzleOutboxStore(connection);
     queue = new RecordingQueue();
     sweeper = new PendingWorkSweeper(
-      repository,
+      turns,
+      outbox,
       queue,
       new SchedulerRegistry(),
       connection,
@@ -36,18 +54,19 @@ describe('PendingWorkSweeper', () => {
     );
   });
 
-  it('schedules conversations with unanswered messages once they are older than the debounce plus a grace', async () => {
+  const receive = async (wamid: string, customer: string) => {
     const {
       conversationsToAnswer: [id],
-    } = await repository.ingest(
-      {
-        messages: [inbound('wamid.sweep-1', '15550000001')],
-        statuses: [],
-        errors: [],
-      },
+    } = await ingest.ingest(
+      webhookWith(inbound(wamid, customer)),
       new Date(),
       60_000,
     );
+    return id;
+  };
+
+  it('schedules conversations with unanswered messages once they are older than the debounce plus a grace', async () => {
+    const id = await receive('wamid.sweep-1', '15550000001');
     expect(await sweeper.sweep()).toBe(0);
     expect(queue.scheduled).toEqual([]);
     expect(await sweeper.sweep(0)).toBe(1);
@@ -55,35 +74,13 @@ describe('PendingWorkSweeper', () => {
   });
 
   it('recovers everything at start on PGlite, which no other process can be using: unanswered messages and sends cut short', async () => {
-    await connection.db.execute(
-      'truncate messages, conversation_events, conversations, status_events, webhook_errors restart identity' as never,
-    );
-    const {
-      conversationsToAnswer: [unanswered],
-    } = await repository.ingest(
-      {
-        messages: [inbound('wamid.sweep-start-1', '15550000002')],
-        statuses: [],
-        errors: [],
-      },
-      new Date(),
-      60_000,
-    );
+    const unanswered = await receive('wamid.sweep-start-1', '15550000002');
     // A reply recorded and claimed for sending when the process died.
-    const {
-      conversationsToAnswer: [interrupted],
-    } = await repository.ingest(
-      {
-        messages: [inbound('wamid.sweep-start-2', '15550000003')],
-        statuses: [],
-        errors: [],
-      },
-      new Date(),
-      60_000,
-    );
-    const [reply] = (await repository.recordReply(
+    const interrupted = await receive('wamid.sweep-start-2', '15550000003');
+    const snapshot = await turns.loadTurn(interrupted, 10, new Date(0));
+    const [reply] = (await turns.recordReply(
       interrupted,
-      (await repository.getUnanswered(interrupted)).map((m) => m.id),
+      snapshot!.unanswered.map((m) => m.id),
       'turn-cut-short',
       [{ author: 'bot', text: 'hello' }],
       new Date(),
@@ -101,11 +98,13 @@ describe('PendingWorkSweeper', () => {
         .map((id) => ({ id, options: { delayMs: 0 } })),
     );
     // The send cut short is pending again, for the turn to send.
-    expect(
-      (await repository.getUnsent(interrupted)).map((m) => m.status),
-    ).toEqual(['pending']);
+    expect((await outbox.getUnsent(interrupted)).map((m) => m.status)).toEqual([
+      'pending',
+    ]);
   });
+});
 
+describe('longestSendMs', () => {
   it('bounds one message send by the attempts, timeouts and backoff', () => {
     // 5 attempts of 15 s, and waits of 1 + 4 + 16 + 60 (capped) seconds.
     expect(longestSendMs(config)).toBe(

@@ -1,0 +1,56 @@
+import { SendResult, WhatsappClient } from '../../src/whatsapp/whatsapp.client';
+import { WhatsappSendError } from '../../src/whatsapp/whatsapp-send.error';
+
+/** A Graph API refusal that must not be retried (e.g. 131026: recipient unknown). */
+export const permanentSendError = (
+  code = 131026,
+  message = 'recipient unknown',
+) =>
+  new WhatsappSendError({
+    message,
+    code,
+    httpStatus: 400,
+    retryable: false,
+    details: null,
+    fbtraceId: null,
+    kind: 'permanent',
+  });
+
+/**
+ * Records every text it is asked to send and accepts it with a fresh wamid,
+ * unless told to refuse a given call (numbered from 1, across the fake's
+ * life) with a WhatsappSendError.
+ */
+export class FakeWhatsapp extends WhatsappClient {
+  readonly configured = true;
+  /** Every send accepted, in order. */
+  readonly sent: Array<{ to: string; text: string; wamid: string }> = [];
+  /** Every inbound wamid marked read. */
+  readonly read: string[] = [];
+  private calls = 0;
+  private readonly refusals = new Map<number, WhatsappSendError>();
+
+  /** The `call`-th send (1 = the next one if none was made yet) rejects with `error`. */
+  refuseCall(call: number, error: WhatsappSendError = permanentSendError()) {
+    this.refusals.set(call, error);
+  }
+
+  /** The texts accepted so far. */
+  get texts(): string[] {
+    return this.sent.map((s) => s.text);
+  }
+
+  sendText(waId: string, body: string): Promise<SendResult> {
+    const call = ++this.calls;
+    const refusal = this.refusals.get(call);
+    if (refusal) return Promise.reject(refusal);
+    const wamid = `wamid.out-${call}`;
+    this.sent.push({ to: waId, text: body, wamid });
+    return Promise.resolve({ wamid, waId, response: { call } });
+  }
+
+  markRead(wamid: string): Promise<void> {
+    this.read.push(wamid);
+    return Promise.resolve();
+  }
+}
