@@ -71,23 +71,28 @@ export class DrizzleOutboxStore extends OutboxStore {
           ),
         );
       if (drafts.length === 0) return [];
-      const rows = rowsOf<Json<Message>>(
-        await tx.execute(
-          insertOutboundStatement(sql`
-            select ${conversationId}::uuid as conversation_id, d.author, d.text,
-                   'pending' as status, ${now}::timestamptz as at,
-                   ${batchKey}::text as turn_key, d.chunk_index,
-                   null::bigint as reply_to_id, d.llm_model, d.prompt_tokens,
-                   d.completion_tokens, d.chunk_index as ord
-              from jsonb_to_recordset(${JSON.stringify(chunksJson(drafts))}::jsonb)
-                   as d(${CHUNK_COLUMNS})`),
-        ),
+      // Returned as JSON, as a turn's reply is: the same types from PGlite
+      // and from node-postgres (which gives bigint ids as text).
+      const [row] = rowsOf<{ messages: Json<Message>[] }>(
+        await tx.execute(sql`
+          with inserted as (
+            ${insertOutboundStatement(sql`
+              select ${conversationId}::uuid as conversation_id, d.author, d.text,
+                     'pending' as status, ${now}::timestamptz as at,
+                     ${batchKey}::text as turn_key, d.chunk_index,
+                     null::bigint as reply_to_id, d.llm_model, d.prompt_tokens,
+                     d.completion_tokens, d.chunk_index as ord
+                from jsonb_to_recordset(${JSON.stringify(chunksJson(drafts))}::jsonb)
+                     as d(${CHUNK_COLUMNS})`)}
+          )
+          select coalesce(json_agg(i order by i.id), '[]') as messages
+            from inserted i`),
       );
       await tx
         .update(conversations)
         .set({ lastActivityAt: now })
         .where(eq(conversations.id, conversationId));
-      return rows.map(messageFromJson);
+      return (row?.messages ?? []).map(messageFromJson);
     });
   }
 

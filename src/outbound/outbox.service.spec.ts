@@ -6,10 +6,7 @@ import type { Conversation } from '../conversation/conversation.types';
 import { DatabaseConnection } from '../database/database-connection';
 import { DomainEvent } from '../events/domain-events';
 import { InProcessDomainEvents } from '../events/in-process-domain.events';
-import {
-  longestSendMs,
-  PendingWorkSweeper,
-} from '../turns/pending-work.sweeper';
+import { staleSendMs, PendingWorkSweeper } from '../turns/pending-work.sweeper';
 import {
   FakeWhatsapp,
   permanentSendError,
@@ -196,7 +193,7 @@ describe('OutboxService', () => {
   it('leaves a message it could not hand over for any other reason claimed, for the sweeper to release', async () => {
     const [message] = await record('reply-1', 'stuck');
     jest
-      .spyOn(whatsapp, 'sendText')
+      .spyOn(whatsapp, 'send')
       .mockRejectedValueOnce(new Error('socket hang up'));
 
     await expect(outbox.sendUnsent(conversation)).rejects.toThrow(
@@ -227,7 +224,7 @@ describe('OutboxService', () => {
       const [reply] = await recordReply('cut short');
 
       // A live sender may still be at it: not stale yet.
-      jest.setSystemTime(start + longestSendMs(config) - 1);
+      jest.setSystemTime(start + staleSendMs(config) - 1);
       await sweeper.sweep();
       expect(await outbox.sendUnsent(conversation)).toEqual({
         sent: [],
@@ -235,7 +232,7 @@ describe('OutboxService', () => {
       });
       expect(queue.scheduled).toEqual([]);
 
-      jest.setSystemTime(start + longestSendMs(config) + 1);
+      jest.setSystemTime(start + staleSendMs(config) + 1);
       await sweeper.sweep();
       expect(queue.scheduled).toEqual([
         { id: conversation.id, options: { delayMs: 0 } },

@@ -11,7 +11,7 @@ import {
 } from '../../test/support/in-memory-stores';
 import { RecordingQueue } from '../../test/support/recording-queue';
 import { DrizzleTurnStore } from './drizzle-turn.store';
-import { longestSendMs, PendingWorkSweeper } from './pending-work.sweeper';
+import { staleSendMs, PendingWorkSweeper } from './pending-work.sweeper';
 
 const config = new AppConfig(validateEnv({ REPLY_DEBOUNCE_MS: '1000' }));
 
@@ -104,10 +104,10 @@ describe('PendingWorkSweeper', () => {
   });
 });
 
-describe('longestSendMs', () => {
+describe('staleSendMs', () => {
   it('bounds one message send by the attempts, timeouts and backoff', () => {
     // 5 attempts of 15 s, and waits of 1 + 4 + 16 + 60 (capped) seconds.
-    expect(longestSendMs(config)).toBe(
+    expect(staleSendMs(config)).toBe(
       5 * 15_000 + 1_000 + 4_000 + 16_000 + 60_000,
     );
   });

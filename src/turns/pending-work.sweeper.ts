@@ -19,6 +19,17 @@ const SWEEP_EVERY_MS = 10_000;
 const GRACE_MS = 5_000;
 
 /**
+ * How long a claim for sending may stand before it is taken back: longer
+ * than any one message can take to send, retries included.
+ */
+export function staleSendMs(config: AppConfig): number {
+  return longestSendMs({
+    ...config.whatsapp,
+    maxRetryDelayMs: MAX_SEND_RETRY_DELAY_MS,
+  });
+}
+
+/**
  * Crash recovery: on start, and every 10 s after, every conversation with
  * unanswered or unsent messages gets a turn. A message acknowledged before a
  * crash, or whose turn failed for good, is answered this way.
@@ -41,10 +52,7 @@ export class PendingWorkSweeper
     private readonly connection: DatabaseConnection,
     config: AppConfig,
   ) {
-    this.staleSendMs = longestSendMs({
-      ...config.whatsapp,
-      maxRetryDelayMs: MAX_SEND_RETRY_DELAY_MS,
-    });
+    this.staleSendMs = staleSendMs(config);
     this.graceMs = config.conversation.replyDebounceMs + GRACE_MS;
   }
 

@@ -5,28 +5,9 @@ import {
   storesOn,
 } from '../../src/database/store-contract.kit';
 import { InboundMessageInput } from '../../src/inbound/ingest.types';
-import {
-  QueueCounts,
-  ScheduleOptions,
-  TurnQueue,
-} from '../../src/turns/queue/turn.queue';
+export { RecordingQueue } from './recording-queue';
 
 /** Shared by the conversation services' unit specs. */
-
-/** A turn queue that only records what was scheduled. */
-export class RecordingQueue extends TurnQueue {
-  readonly scheduled: Array<{ id: string; options?: ScheduleOptions }> = [];
-  schedule(id: string, options?: ScheduleOptions) {
-    this.scheduled.push({ id, options });
-    return Promise.resolve();
-  }
-  counts(): Promise<QueueCounts> {
-    return Promise.resolve({ waiting: 0, delayed: 0, active: 0, failed: 0 });
-  }
-  close() {
-    return Promise.resolve();
-  }
-}
 
 /** A customer's text message, to be answered by the LLM, sent now. */
 export const inboundText = (

@@ -22,7 +22,16 @@ export class FakeLlm extends LlmProvider {
   }
 
   askForPersonNext(reason: string | null) {
-    this.next.push({ ...this.reply(''), handoff: { reason } });
+    this.next.push({
+      ...this.reply(''),
+      toolCalls: [
+        {
+          id: `call-${this.prompts.length + this.next.length}`,
+          name: 'request_human',
+          arguments: JSON.stringify(reason === null ? {} : { reason }),
+        },
+      ],
+    });
   }
 
   failNext(error = new LlmError('timeout', 'the model did not answer')) {
@@ -39,15 +48,15 @@ export class FakeLlm extends LlmProvider {
     await this.during.shift()?.();
     const scripted = this.next.shift();
     if (scripted instanceof Error) throw scripted;
-    return (
-      scripted ?? this.reply(`Echo: ${messages[messages.length - 1]?.content}`)
-    );
+    const last = messages[messages.length - 1];
+    const said = typeof last?.content === 'string' ? last.content : '';
+    return scripted ?? this.reply(`Echo: ${said}`);
   }
 
   private reply(text: string): LlmReply {
     return {
       text,
-      handoff: null,
+      toolCalls: [],
       model: this.model,
       promptTokens: 7,
       completionTokens: 3,

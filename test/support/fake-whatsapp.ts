@@ -1,4 +1,9 @@
-import { SendResult, WhatsappClient } from '../../src/whatsapp/whatsapp.client';
+import type { OutboundMessage } from '../../src/whatsapp/outbound-message';
+import {
+  DownloadedMedia,
+  SendResult,
+  WhatsappClient,
+} from '../../src/whatsapp/whatsapp.client';
 import { WhatsappSendError } from '../../src/whatsapp/whatsapp-send.error';
 
 /** A Graph API refusal that must not be retried (e.g. 131026: recipient unknown). */
@@ -40,13 +45,22 @@ export class FakeWhatsapp extends WhatsappClient {
     return this.sent.map((s) => s.text);
   }
 
-  sendText(waId: string, body: string): Promise<SendResult> {
+  send(waId: string, message: OutboundMessage): Promise<SendResult> {
     const call = ++this.calls;
     const refusal = this.refusals.get(call);
     if (refusal) return Promise.reject(refusal);
     const wamid = `wamid.out-${call}`;
-    this.sent.push({ to: waId, text: body, wamid });
+    const text = message.type === 'text' ? message.body : `[${message.type}]`;
+    this.sent.push({ to: waId, text, wamid });
     return Promise.resolve({ wamid, waId, response: { call } });
+  }
+
+  downloadMedia(): Promise<DownloadedMedia> {
+    return Promise.reject(new Error('FakeWhatsapp holds no media'));
+  }
+
+  uploadMedia(): Promise<string> {
+    return Promise.reject(new Error('FakeWhatsapp takes no uploads'));
   }
 
   markRead(wamid: string): Promise<void> {
