@@ -684,6 +684,7 @@ export class FakeGraphApi {
     { mediaId: string; expired: boolean }
   >();
   private readonly routeCounts = new Map<GraphRoute, number>();
+  private readonly reportedSizes = new Map<string, number | null>();
   private mediaFailures = new Map<
     Exclude<GraphRoute, 'messages'>,
     ScriptedFailure[]
@@ -758,9 +759,15 @@ export class FakeGraphApi {
 
   /**
    * Registers a media file, as if a customer had sent it: `GET /{id}` then
-   * answers its URL, mime type, SHA-256 and size.
+   * answers its URL, mime type, SHA-256 and size. `reportedSize` makes that
+   * answer give another `file_size` (null: none), to test a client's own cap.
    */
-  addMedia(id: string, bytes: Buffer, mimeType: string): void {
+  addMedia(
+    id: string,
+    bytes: Buffer,
+    mimeType: string,
+    opts: { reportedSize?: number | null } = {},
+  ): void {
     this.media.set(id, {
       id,
       bytes: Buffer.from(bytes),
@@ -769,6 +776,11 @@ export class FakeGraphApi {
       filename: null,
       phoneNumberId: null,
     });
+    if (opts.reportedSize === undefined) {
+      this.reportedSizes.delete(id);
+    } else {
+      this.reportedSizes.set(id, opts.reportedSize);
+    }
   }
 
   /** A media file the fake holds (registered or uploaded), by id. */
@@ -846,6 +858,7 @@ export class FakeGraphApi {
     this.media.clear();
     this.uploads.length = 0;
     this.mediaUrls.clear();
+    this.reportedSizes.clear();
     this.routeCounts.clear();
     this.mediaFailures = new Map();
     this.reads.length = 0;
@@ -1264,12 +1277,15 @@ export class FakeGraphApi {
     const token = randomBytes(16).toString('hex');
     this.mediaUrls.set(token, { mediaId, expired: false });
     const url = `${this.baseUrl}/media-download/${token}?mid=${encodeURIComponent(mediaId)}&ext=${Math.floor(Date.now() / 1000)}&hash=${randomBytes(12).toString('base64url')}`;
+    const size = this.reportedSizes.has(mediaId)
+      ? this.reportedSizes.get(mediaId)
+      : file.bytes.length;
     this.sendJson(res, 200, {
       messaging_product: 'whatsapp',
       url,
       mime_type: file.mimeType,
       sha256: file.sha256,
-      file_size: String(file.bytes.length),
+      ...(size !== null && size !== undefined && { file_size: String(size) }),
       id: file.id,
     });
   }

@@ -1078,6 +1078,17 @@ describe('FakeGraphApi: media download and upload', () => {
     expect(graph.violations).toEqual([]);
   });
 
+  it('answers the file_size given to addMedia, or none', async () => {
+    graph.addMedia('1', JPEG, 'image/jpeg', { reportedSize: 10 });
+    graph.addMedia('2', JPEG, 'image/jpeg', { reportedSize: null });
+
+    const { json: understated } = await mediaInfo('1');
+    const { json: unsized } = await mediaInfo('2');
+
+    expect(understated.file_size).toBe('10');
+    expect(unsized).not.toHaveProperty('file_size');
+  });
+
   it('refuses the media URL without the bearer token (401)', async () => {
     const { json } = await mediaInfo();
 
