@@ -265,7 +265,7 @@ export class CloudApiWhatsappClient extends WhatsappClient {
       if (caught.response) {
         return classifyGraphError({
           httpStatus: caught.response.status,
-          body: caught.response.data,
+          body: asText(caught.response.data),
         });
       }
       return classifyGraphError({
@@ -320,6 +320,20 @@ function addressOf(customerId: string): { to: string } | { recipient: string } {
     fbtraceId: null,
     kind: 'permanent',
   });
+}
+
+/**
+ * A media download asks for an `arraybuffer`, so its error bodies (Meta's
+ * JSON error, with the code the classifier decides by) arrive as bytes.
+ */
+function asText(data: unknown): unknown {
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  if (ArrayBuffer.isView(data)) {
+    return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString(
+      'utf8',
+    );
+  }
+  return data;
 }
 
 const notConfigured = () =>
