@@ -385,6 +385,26 @@ describe('CloudApiWhatsappClient against the fake Graph API', () => {
       expect(graph.requestCount('media-info')).toBe(1);
     });
 
+    it('logs a failed download with its media id, not as a send to a phone number', async () => {
+      const errors: unknown[][] = [];
+      Logger.overrideLogger({
+        log: () => undefined,
+        warn: () => undefined,
+        error: (...args: unknown[]) => errors.push(args),
+      });
+      try {
+        await rejection(client.downloadMedia('999999', 1024));
+      } finally {
+        Logger.overrideLogger(false);
+      }
+
+      expect(errors).toHaveLength(1);
+      const [fields, message] = errors[0] ?? [];
+      expect(fields).toMatchObject({ code: 100, mediaId: '999999' });
+      expect(fields).not.toHaveProperty('to');
+      expect(message).toMatch(/^media download failed for good/);
+    });
+
     it('retries a retryable Graph error on the media info, then downloads', async () => {
       graph.failNextOn('media-info', 1, { status: 503, code: 2 });
 
