@@ -61,7 +61,7 @@ export class CloudApiWhatsappClient extends WhatsappClient {
       ...addressOf(waId),
       ...toGraphMessage(message),
     };
-    return this.withRetries(waId, async () => {
+    return this.withRetries({ action: 'send', waId }, async () => {
       await this.limiter.acquire(waId);
       return toSendResult(
         await this.post(this.numberPath(options, 'messages'), payload),
@@ -70,12 +70,13 @@ export class CloudApiWhatsappClient extends WhatsappClient {
   }
 
   /**
-   * Runs `attempt` until it succeeds, a permanent error, or the last of
+   * Runs `work` until it succeeds, a permanent error, or the last of
    * WHATSAPP_SEND_MAX_ATTEMPTS, waiting with backoff and jitter between
-   * attempts. `waId` is whom the work is for (logged masked).
+   * attempts. `job` names it in the logs: what it does, and for a send whom
+   * it is for (logged masked), or the media it concerns.
    */
   private async withRetries<T>(
-    waId: string,
+    job: RetriedJob,
     work: () => Promise<T>,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
@@ -85,16 +86,16 @@ export class CloudApiWhatsappClient extends WhatsappClient {
         const error = this.toSendError(caught);
         const lastAttempt = attempt + 1 >= this.settings.sendMaxAttempts;
         if (!error.retryable || lastAttempt) {
-          this.logFailure(error, waId, attempt + 1);
+          this.logFailure(error, job, attempt + 1);
           throw error;
         }
         const delay = retryDelayMs(error, attempt, {
           baseMs: this.settings.retryBaseMs,
           maxMs: MAX_SEND_RETRY_DELAY_MS,
         });
-        if (error.code === PAIR_RATE_LIMIT_CODE) {
+        if (error.code === PAIR_RATE_LIMIT_CODE && job.waId !== undefined) {
           // Every instance holds this customer's messages, as Meta advises.
-          await this.limiter.holdRecipient(waId, delay);
+          await this.limiter.holdRecipient(job.waId, delay);
         }
         this.logger.warn(
           {
@@ -102,9 +103,9 @@ export class CloudApiWhatsappClient extends WhatsappClient {
             kind: error.kind,
             attempt: attempt + 1,
             delayMs: delay,
-            to: maskPhoneNumber(waId),
+            ...subjectOf(job),
           },
-          `send failed (${error.kind}), retrying in ${delay} ms`,
+          `${job.action} failed (${error.kind}), retrying in ${delay} ms`,
         );
         await sleep(delay);
       }
@@ -136,7 +137,7 @@ export class CloudApiWhatsappClient extends WhatsappClient {
     mediaId: string,
     maxBytes: number,
   ): Promise<DownloadedMedia> {
-    return this.withRetries(mediaId, async () => {
+    return this.withRetries({ action: 'media download', mediaId }, async () => {
       const info = await this.mediaInfo(mediaId, maxBytes);
       try {
         return await this.fetchMedia(info, maxBytes);
@@ -165,7 +166,7 @@ export class CloudApiWhatsappClient extends WhatsappClient {
       new Blob([new Uint8Array(file.bytes)], { type: file.mimeType }),
       file.filename,
     );
-    const data = (await this.withRetries('upload', () =>
+    const data = (await this.withRetries({ action: 'media upload' }, () =>
       this.post(this.numberPath(options, 'media'), form),
     )) as { id?: unknown };
     if (typeof data?.id !== 'string' || data.id === '') {
@@ -265,7 +266,7 @@ export class CloudApiWhatsappClient extends WhatsappClient {
       if (caught.response) {
         return classifyGraphError({
           httpStatus: caught.response.status,
-          body: caught.response.data,
+          body: asText(caught.response.data),
         });
       }
       return classifyGraphError({
@@ -281,12 +282,16 @@ export class CloudApiWhatsappClient extends WhatsappClient {
     });
   }
 
-  private logFailure(error: WhatsappSendError, waId: string, attempts: number) {
+  private logFailure(
+    error: WhatsappSendError,
+    job: RetriedJob,
+    attempts: number,
+  ) {
     const fields = {
       code: error.code,
       kind: error.kind,
       attempts,
-      to: maskPhoneNumber(waId),
+      ...subjectOf(job),
       fbtraceId: error.fbtraceId,
     };
     if (error.kind === 'auth') {
@@ -295,9 +300,26 @@ export class CloudApiWhatsappClient extends WhatsappClient {
         `WhatsApp rejected our credentials: refresh WHATSAPP_ACCESS_TOKEN. ${error.message}`,
       );
     } else {
-      this.logger.error(fields, `send failed for good: ${error.message}`);
+      this.logger.error(
+        fields,
+        `${job.action} failed for good: ${error.message}`,
+      );
     }
   }
+}
+
+/** A call withRetries runs: a send to a customer, or a media download or upload. */
+interface RetriedJob {
+  action: 'send' | 'media download' | 'media upload';
+  waId?: string;
+  mediaId?: string;
+}
+
+/** What a log line says a job concerns: the customer masked, or the media id. */
+function subjectOf(job: RetriedJob): { to?: string; mediaId?: string } {
+  if (job.waId !== undefined) return { to: maskPhoneNumber(job.waId) };
+  if (job.mediaId !== undefined) return { mediaId: job.mediaId };
+  return {};
 }
 
 /**
@@ -320,6 +342,20 @@ function addressOf(customerId: string): { to: string } | { recipient: string } {
     fbtraceId: null,
     kind: 'permanent',
   });
+}
+
+/**
+ * A media download asks for an `arraybuffer`, so its error bodies (Meta's
+ * JSON error, with the code the classifier decides by) arrive as bytes.
+ */
+function asText(data: unknown): unknown {
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  if (ArrayBuffer.isView(data)) {
+    return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString(
+      'utf8',
+    );
+  }
+  return data;
 }
 
 const notConfigured = () =>

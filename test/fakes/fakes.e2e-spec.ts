@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import axios from 'axios';
 import OpenAI from 'openai';
 import { FakeGraphApi } from './fake-graph-api';
@@ -525,7 +526,7 @@ describe('FakeGraphApi over plain fetch', () => {
 
   it('answers 404 on another route and flags it', async () => {
     const res = await post(text('+16505551234', 'hi'), {
-      path: `/${VERSION}/${PHONE_ID}/media`,
+      path: `/${VERSION}/${PHONE_ID}/register`,
     });
 
     expect(res.status).toBe(404);
@@ -630,6 +631,617 @@ describe('FakeGraphApi over plain fetch', () => {
     expect(res.status).toBe(200);
     expect(res.data.messages[0]?.id).toMatch(/^wamid\./);
     expect(graph.violations).toEqual([]);
+  });
+});
+
+describe('FakeGraphApi: media, template and interactive sends', () => {
+  let graph: FakeGraphApi;
+
+  const post = (body: unknown): Promise<Response> =>
+    fetch(`${graph.baseUrl}/${VERSION}/${PHONE_ID}/messages`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
+
+  const message = (type: string, content: unknown) => ({
+    messaging_product: 'whatsapp',
+    recipient_type: 'individual',
+    to: '+16505551234',
+    type,
+    [type]: content,
+  });
+
+  const buttons = (
+    items: unknown[],
+    extra: Record<string, unknown> = {},
+  ): object =>
+    message('interactive', {
+      type: 'button',
+      body: { text: 'Pick one' },
+      action: { buttons: items },
+      ...extra,
+    });
+
+  const reply = (id: string, title: string) => ({
+    type: 'reply',
+    reply: { id, title },
+  });
+
+  const list = (
+    sections: unknown[],
+    extra: Record<string, unknown> = {},
+  ): object =>
+    message('interactive', {
+      type: 'list',
+      body: { text: 'Our menu' },
+      action: { button: 'Choose', sections },
+      ...extra,
+    });
+
+  const rows = (count: number, prefix = 'r') =>
+    Array.from({ length: count }, (_, i) => ({
+      id: `${prefix}${i}`,
+      title: `Row ${prefix}${i}`,
+    }));
+
+  beforeEach(async () => {
+    graph = await FakeGraphApi.start({ version: VERSION });
+  });
+
+  afterEach(async () => {
+    await graph.close();
+  });
+
+  it.each([
+    [
+      'an image by link with a caption',
+      message('image', { link: 'https://example.com/a.jpg', caption: 'A' }),
+    ],
+    ['an image by id', message('image', { id: '1013859600285441' })],
+    [
+      'a video with a 1024-character caption',
+      message('video', { id: '1', caption: 'v'.repeat(1024) }),
+    ],
+    [
+      'a document with a filename and a caption',
+      message('document', {
+        link: 'http://example.com/y.pdf',
+        filename: 'y.pdf',
+        caption: 'Y',
+      }),
+    ],
+    ['an audio by id', message('audio', { id: '2' })],
+    [
+      'a sticker by link',
+      message('sticker', { link: 'https://example.com/s.webp' }),
+    ],
+    [
+      'a template with components',
+      message('template', {
+        name: 'hello_world',
+        language: { code: 'en_US' },
+        components: [
+          { type: 'body', parameters: [{ type: 'text', text: 'John' }] },
+        ],
+      }),
+    ],
+    [
+      'a template without components',
+      message('template', {
+        name: 'hello_world',
+        language: { code: 'en_US', policy: 'deterministic' },
+      }),
+    ],
+    [
+      'three reply buttons with a header and a footer',
+      buttons(
+        [
+          reply('yes', 'Yes'),
+          reply('no', 'No'),
+          reply('x'.repeat(256), 't'.repeat(20)),
+        ],
+        {
+          header: { type: 'text', text: 'h'.repeat(60) },
+          footer: { text: 'f'.repeat(60) },
+        },
+      ),
+    ],
+    [
+      'a list of two titled sections with ten rows',
+      list([
+        { title: 'Mains', rows: rows(6, 'm') },
+        {
+          title: 's'.repeat(24),
+          rows: [
+            ...rows(3, 'd'),
+            {
+              id: 'i'.repeat(200),
+              title: 't'.repeat(24),
+              description: 'd'.repeat(72),
+            },
+          ],
+        },
+      ]),
+    ],
+    ['a list of one untitled section', list([{ rows: rows(1) }])],
+  ])('accepts %s and records it in sentPayloads', async (_label, body) => {
+    const res = await post(body);
+
+    expect(graph.violations).toEqual([]);
+    expect(res.status).toBe(200);
+    const json = (await res.json()) as { messages: Array<{ id: string }> };
+    expect(graph.sentPayloads()).toEqual([
+      {
+        phoneNumberId: PHONE_ID,
+        to: '+16505551234',
+        recipient: null,
+        type: (body as { type: string }).type,
+        payload: body,
+        wamid: json.messages[0]?.id,
+      },
+    ]);
+    expect(graph.sentMessages()).toEqual([]);
+  });
+
+  it('records a text send in both sentMessages and sentPayloads', async () => {
+    const body = message('text', { preview_url: false, body: 'hi' });
+
+    await post(body);
+
+    expect(graph.sentMessages().map((m) => m.body)).toEqual(['hi']);
+    expect(graph.sentPayloads().map((p) => p.payload)).toEqual([body]);
+  });
+
+  it.each([
+    [
+      'media with both id and link',
+      message('image', { id: '1', link: 'https://example.com/a.jpg' }),
+      'exactly one of id and link',
+    ],
+    [
+      'media with neither id nor link',
+      message('image', { caption: 'c' }),
+      'exactly one of id and link',
+    ],
+    [
+      'a media link that is not http(s)',
+      message('document', { link: 'ftp://example.com/y.pdf' }),
+      'http(s) URL',
+    ],
+    [
+      'a caption on audio',
+      message('audio', { id: '1', caption: 'c' }),
+      'audio.caption',
+    ],
+    [
+      'a caption on a sticker',
+      message('sticker', { id: '1', caption: 'c' }),
+      'sticker.caption',
+    ],
+    [
+      'a 1025-character caption',
+      message('image', { id: '1', caption: 'c'.repeat(1025) }),
+      '1024',
+    ],
+    [
+      'a filename on an image',
+      message('image', { id: '1', filename: 'a.jpg' }),
+      'image.filename',
+    ],
+    [
+      'an unknown key in a media object',
+      message('video', { id: '1', mime_type: 'video/mp4' }),
+      'video.mime_type',
+    ],
+    [
+      'a template without a name',
+      message('template', { language: { code: 'en_US' } }),
+      'template.name',
+    ],
+    [
+      'a template without a language code',
+      message('template', { name: 'hello_world', language: {} }),
+      'template.language.code',
+    ],
+    [
+      'a template language given as a string',
+      message('template', { name: 'hello_world', language: 'en_US' }),
+      'template.language',
+    ],
+    [
+      'a template component of an unknown type',
+      message('template', {
+        name: 'n',
+        language: { code: 'en' },
+        components: [{ type: 'greeting' }],
+      }),
+      'components[0].type',
+    ],
+    ['no reply buttons', buttons([]), '1 to 3'],
+    [
+      'four reply buttons',
+      buttons([
+        reply('a', 'A'),
+        reply('b', 'B'),
+        reply('c', 'C'),
+        reply('d', 'D'),
+      ]),
+      '1 to 3',
+    ],
+    [
+      'a button of a type other than reply',
+      buttons([{ type: 'url', reply: { id: 'a', title: 'A' } }]),
+      'must be "reply"',
+    ],
+    ['a 257-character reply id', buttons([reply('x'.repeat(257), 'A')]), '256'],
+    [
+      'a 21-character button title',
+      buttons([reply('a', 't'.repeat(21))]),
+      '20',
+    ],
+    [
+      'two buttons with the same title',
+      buttons([reply('a', 'Same'), reply('b', 'Same')]),
+      'not unique',
+    ],
+    [
+      'an interactive message without a body',
+      message('interactive', {
+        type: 'button',
+        action: { buttons: [reply('a', 'A')] },
+      }),
+      'interactive.body',
+    ],
+    [
+      'a 1025-character body',
+      buttons([reply('a', 'A')], { body: { text: 'b'.repeat(1025) } }),
+      '1024',
+    ],
+    [
+      'a 61-character header',
+      buttons([reply('a', 'A')], {
+        header: { type: 'text', text: 'h'.repeat(61) },
+      }),
+      'interactive.header.text',
+    ],
+    [
+      'a 61-character footer',
+      buttons([reply('a', 'A')], { footer: { text: 'f'.repeat(61) } }),
+      'interactive.footer.text',
+    ],
+    [
+      'an unknown interactive type',
+      message('interactive', {
+        type: 'carousel',
+        body: { text: 'b' },
+        action: {},
+      }),
+      'interactive.type',
+    ],
+    [
+      'a 21-character list button',
+      list([{ rows: rows(1) }], {
+        action: { button: 'b'.repeat(21), sections: [{ rows: rows(1) }] },
+      }),
+      'interactive.action.button',
+    ],
+    ['a list without sections', list([]), '1 to 10 sections'],
+    [
+      'eleven sections',
+      list(
+        Array.from({ length: 11 }, (_, i) => ({
+          title: `S${i}`,
+          rows: rows(1, `s${i}-`),
+        })),
+      ),
+      '1 to 10 sections',
+    ],
+    [
+      'eleven rows in total',
+      list([
+        { title: 'A', rows: rows(6, 'a') },
+        { title: 'B', rows: rows(5, 'b') },
+      ]),
+      '11 rows',
+    ],
+    [
+      'two sections, one without a title',
+      list([{ title: 'A', rows: rows(1, 'a') }, { rows: rows(1, 'b') }]),
+      'title is required',
+    ],
+    [
+      'a 25-character section title',
+      list([{ title: 's'.repeat(25), rows: rows(1) }]),
+      'sections[0].title',
+    ],
+    [
+      'a 201-character row id',
+      list([{ rows: [{ id: 'i'.repeat(201), title: 'T' }] }]),
+      '200',
+    ],
+    [
+      'a 25-character row title',
+      list([{ rows: [{ id: 'r', title: 't'.repeat(25) }] }]),
+      'rows[0].title',
+    ],
+    [
+      'a 73-character row description',
+      list([{ rows: [{ id: 'r', title: 'T', description: 'd'.repeat(73) }] }]),
+      '72',
+    ],
+    [
+      'two rows with the same id',
+      list([
+        {
+          rows: [
+            { id: 'r', title: 'A' },
+            { id: 'r', title: 'B' },
+          ],
+        },
+      ]),
+      'not unique',
+    ],
+  ])(
+    'rejects %s with code 100 and a violation',
+    async (_label, body, problem) => {
+      const res = await post(body);
+
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: 100 } });
+      expect(graph.violations.join('\n')).toContain(problem);
+      expect(graph.sentPayloads()).toEqual([]);
+    },
+  );
+});
+
+describe('FakeGraphApi: media download and upload', () => {
+  let graph: FakeGraphApi;
+  const MEDIA_ID = '1003383421387256';
+  const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46]);
+
+  const get = (url: string, token: string | null = TOKEN) =>
+    fetch(url, {
+      headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    });
+
+  const mediaInfo = async (id = MEDIA_ID) => {
+    const res = await get(`${graph.baseUrl}/${VERSION}/${id}`);
+    return { res, json: (await res.json()) as Record<string, unknown> };
+  };
+
+  const upload = (form: FormData | string, token = TOKEN) =>
+    fetch(`${graph.baseUrl}/${VERSION}/${PHONE_ID}/media`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(typeof form === 'string' && { 'content-type': 'application/json' }),
+      },
+      body: form,
+    });
+
+  const form = (
+    fields: Record<string, string>,
+    file?: { bytes: Buffer; type: string; name: string },
+  ) => {
+    const data = new FormData();
+    for (const [name, value] of Object.entries(fields))
+      data.append(name, value);
+    if (file) {
+      data.append(
+        'file',
+        new Blob([new Uint8Array(file.bytes)], { type: file.type }),
+        file.name,
+      );
+    }
+    return data;
+  };
+
+  beforeEach(async () => {
+    graph = await FakeGraphApi.start({ version: VERSION });
+    graph.addMedia(MEDIA_ID, JPEG, 'image/jpeg');
+  });
+
+  afterEach(async () => {
+    await graph.close();
+  });
+
+  it('answers GET /{media-id} with a URL on the fake, the mime type, SHA-256 and size', async () => {
+    const { res, json } = await mediaInfo();
+
+    expect(res.status).toBe(200);
+    expect(json).toEqual({
+      messaging_product: 'whatsapp',
+      url: expect.stringMatching(
+        new RegExp(`^${graph.baseUrl}/media-download/`),
+      ) as unknown,
+      mime_type: 'image/jpeg',
+      sha256: createHash('sha256').update(JPEG).digest('hex'),
+      file_size: String(JPEG.length),
+      id: MEDIA_ID,
+    });
+    expect(graph.requestCount('media-info')).toBe(1);
+  });
+
+  it('serves the bytes at the media URL with the bearer token, with their Content-Type', async () => {
+    const { json } = await mediaInfo();
+
+    const res = await get(json.url as string);
+
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(JPEG);
+    expect(graph.requestCount('media-download')).toBe(1);
+    expect(graph.violations).toEqual([]);
+  });
+
+  it('answers the file_size given to addMedia, or none', async () => {
+    graph.addMedia('1', JPEG, 'image/jpeg', { reportedSize: 10 });
+    graph.addMedia('2', JPEG, 'image/jpeg', { reportedSize: null });
+
+    const { json: understated } = await mediaInfo('1');
+    const { json: unsized } = await mediaInfo('2');
+
+    expect(understated.file_size).toBe('10');
+    expect(unsized).not.toHaveProperty('file_size');
+  });
+
+  it('refuses the media URL without the bearer token (401)', async () => {
+    const { json } = await mediaInfo();
+
+    const anonymous = await get(json.url as string, null);
+    const wrong = await get(json.url as string, 'nope');
+
+    expect(anonymous.status).toBe(401);
+    expect(wrong.status).toBe(401);
+  });
+
+  it('answers 404 on every URL handed out before expireMediaUrls, and a fresh URL works', async () => {
+    const { json: first } = await mediaInfo();
+    graph.expireMediaUrls();
+
+    const expired = await get(first.url as string);
+    const { json: fresh } = await mediaInfo();
+    const ok = await get(fresh.url as string);
+
+    expect(expired.status).toBe(404);
+    expect(fresh.url).not.toBe(first.url);
+    expect(ok.status).toBe(200);
+    expect(graph.requestCount('media-info')).toBe(2);
+    expect(graph.requestCount('media-download')).toBe(2);
+    expect(graph.violations).toEqual([]);
+  });
+
+  it('answers an unknown media id with 400 and code 100, as the Graph API does', async () => {
+    const { res, json } = await mediaInfo('999999');
+
+    expect(res.status).toBe(400);
+    expect(json).toMatchObject({
+      error: { code: 100, error_subcode: 33, type: 'GraphMethodException' },
+    });
+  });
+
+  it('refuses GET /{media-id} without the bearer token (401, code 190)', async () => {
+    const res = await get(`${graph.baseUrl}/${VERSION}/${MEDIA_ID}`, null);
+
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: { code: 190 } });
+  });
+
+  it('fails the next media-info requests scripted with failNextOn, then answers', async () => {
+    graph.failNextOn('media-info', 1, { status: 503, code: 2 });
+
+    const failed = await mediaInfo();
+    const ok = await mediaInfo();
+
+    expect(failed.res.status).toBe(503);
+    expect(failed.json).toMatchObject({ error: { code: 2 } });
+    expect(ok.res.status).toBe(200);
+  });
+
+  it('takes a multipart upload, answers a new media id and serves the file under it', async () => {
+    const png = Buffer.from([
+      0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0,
+    ]);
+
+    const res = await upload(
+      form(
+        { messaging_product: 'whatsapp', type: 'image/png' },
+        { bytes: png, type: 'image/png', name: 'logo.png' },
+      ),
+    );
+
+    expect(graph.violations).toEqual([]);
+    expect(res.status).toBe(200);
+    const { id } = (await res.json()) as { id: string };
+    expect(id).toMatch(/^\d+$/);
+    expect(graph.mediaFile(id)).toMatchObject({
+      bytes: png,
+      mimeType: 'image/png',
+      filename: 'logo.png',
+      phoneNumberId: PHONE_ID,
+    });
+    expect(graph.uploadedMedia().map((m) => m.id)).toEqual([id]);
+    const { json } = await mediaInfo(id);
+    expect(json.mime_type).toBe('image/png');
+    expect(graph.requestCount('media-upload')).toBe(1);
+  });
+
+  const pdf = {
+    bytes: Buffer.from('%PDF-1.4'),
+    type: 'application/pdf',
+    name: 'a.pdf',
+  };
+  it.each([
+    [
+      'a JSON body',
+      JSON.stringify({ messaging_product: 'whatsapp', file: '@a.pdf' }),
+      100,
+    ],
+    ['no messaging_product', form({}, pdf), 100],
+    [
+      'a file sent as a plain field',
+      form({ messaging_product: 'whatsapp', file: 'a.pdf' }),
+      100,
+    ],
+    [
+      'an unknown field',
+      form({ messaging_product: 'whatsapp', caption: 'x' }, pdf),
+      100,
+    ],
+    [
+      'a type field that differs from the file',
+      form({ messaging_product: 'whatsapp', type: 'image/png' }, pdf),
+      100,
+    ],
+    [
+      'an empty file',
+      form(
+        { messaging_product: 'whatsapp' },
+        { ...pdf, bytes: Buffer.alloc(0) },
+      ),
+      100,
+    ],
+    [
+      'a MIME type the Cloud API does not take',
+      form(
+        { messaging_product: 'whatsapp' },
+        { ...pdf, type: 'application/x-msdownload' },
+      ),
+      131053,
+    ],
+  ])('rejects an upload with %s and flags it', async (_label, body, code) => {
+    const res = await upload(body);
+
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code } });
+    expect(graph.violations.length).toBeGreaterThan(0);
+    expect(graph.uploadedMedia()).toEqual([]);
+  });
+
+  it('refuses an upload with a wrong token (401)', async () => {
+    const res = await upload(
+      form({ messaging_product: 'whatsapp' }, pdf),
+      'nope',
+    );
+
+    expect(res.status).toBe(401);
+    expect(graph.uploadedMedia()).toEqual([]);
+  });
+
+  it('reset forgets media, URLs and request counts', async () => {
+    const { json } = await mediaInfo();
+
+    graph.reset();
+    const gone = await mediaInfo();
+    const expiredUrl = await get(json.url as string);
+
+    expect(gone.res.status).toBe(400);
+    expect(expiredUrl.status).toBe(404);
+    expect(graph.requestCount('media-info')).toBe(1);
   });
 });
 
