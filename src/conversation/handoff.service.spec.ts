@@ -123,7 +123,6 @@ describe('HandoffService with the resumed-conversation scheduler', () => {
     await expect(refused).rejects.toBeInstanceOf(DomainError);
     await expect(refused).rejects.toMatchObject({
       code: 'not-in-handoff',
-      status: 409,
     });
     await expect(handoffs.resume('4860400099')).rejects.toMatchObject({
       code: 'not-in-handoff',

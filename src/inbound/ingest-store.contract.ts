@@ -48,6 +48,38 @@ export function ingestStoreContract(open: () => Promise<DatabaseConnection>) {
     expect(unanswered.map((m) => m.wamid)).toEqual([message.wamid]);
   });
 
+  it('stores webhooks that arrive together in one transaction, each answered with its own messages', async () => {
+    const a = inbound({ customerWaId: '4970000001' });
+    const b = inbound({ customerWaId: '4970000002' });
+    const c = inbound({ customerWaId: '4970000003' });
+    const write = jest.spyOn(stores.connection, 'atomically');
+    try {
+      const [first, second, third] = await Promise.all([
+        stores.ingest.ingest(batch({ messages: [a] }), t0, TIMEOUT),
+        stores.ingest.ingest(batch({ messages: [b, c] }), t0, TIMEOUT),
+        // The same message again, in the same group.
+        stores.ingest.ingest(batch({ messages: [a] }), t0, TIMEOUT),
+      ]);
+      expect(write).toHaveBeenCalledTimes(1);
+      expect(first.messagesToAnswer.map((m) => m.wamid)).toEqual([a.wamid]);
+      expect(first).toMatchObject({ stored: 1, duplicates: 0 });
+      expect(second.messagesToAnswer.map((m) => m.wamid)).toEqual([
+        b.wamid,
+        c.wamid,
+      ]);
+      expect(second).toMatchObject({ stored: 2, duplicates: 0 });
+      expect(second.conversationsToAnswer).toHaveLength(2);
+      expect(third).toEqual({
+        stored: 0,
+        duplicates: 1,
+        conversationsToAnswer: [],
+        messagesToAnswer: [],
+      });
+    } finally {
+      write.mockRestore();
+    }
+  });
+
   it('keeps one open conversation per customer and saves the profile name', async () => {
     const a = await stores.ingest.ingest(
       batch({ messages: [inbound({ customerName: null })] }),
