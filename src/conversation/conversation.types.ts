@@ -1,5 +1,6 @@
 import type {
   ConversationState,
+  OutboundContent,
   MessageAuthor,
   MessageDirection,
   MessageStatus,
@@ -8,6 +9,7 @@ import type {
 
 export type {
   ConversationState,
+  OutboundContent,
   MessageAuthor,
   MessageDirection,
   MessageStatus,
@@ -43,6 +45,8 @@ export interface Message {
   kind: string;
   text: string | null;
   mediaId: string | null;
+  /** Outbound media, template or interactive messages: what is sent (`text` is how it reads). */
+  content: OutboundContent | null;
   status: MessageStatus;
   error: StoredError | null;
   sentAt: Date;
@@ -77,7 +81,10 @@ export interface TurnSnapshot {
 /** A message a turn or an operator is about to send. */
 export interface OutboundDraft {
   author: Exclude<MessageAuthor, 'customer'>;
+  /** What the message says, as the context of later turns reads it. */
   text: string;
+  /** A media, template or interactive message to send instead of `text`. */
+  content?: OutboundContent;
   llm?: {
     model: string;
     promptTokens: number | null;

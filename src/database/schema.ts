@@ -12,6 +12,10 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { OutboundMessage } from '../whatsapp/outbound-message';
+
+/** An outbound message that is not plain text, stored as it is sent. */
+export type OutboundContent = Exclude<OutboundMessage, { type: 'text' }>;
 
 export type ConversationState = 'active' | 'handoff' | 'expired';
 export type MessageDirection = 'inbound' | 'outbound';
@@ -89,6 +93,8 @@ export const messages = pgTable(
     text: text('text'),
     mediaId: text('media_id'),
     raw: jsonb('raw'),
+    /** Outbound messages other than text: the message as it is sent (media, template, interactive). */
+    content: jsonb('content').$type<OutboundContent>(),
     status: text('status').$type<MessageStatus>().notNull(),
     error: jsonb('error').$type<StoredError>(),
     /** Meta's timestamp for inbound messages; the creation time for outbound ones. */

@@ -78,7 +78,7 @@ export class DrizzleOutboxStore extends OutboxStore {
           with inserted as (
             ${insertOutboundStatement(sql`
               select ${conversationId}::uuid as conversation_id, d.author, d.text,
-                     'pending' as status, ${now}::timestamptz as at,
+                     d.kind, d.content, 'pending' as status, ${now}::timestamptz as at,
                      ${batchKey}::text as turn_key, d.chunk_index,
                      null::bigint as reply_to_id, d.llm_model, d.prompt_tokens,
                      d.completion_tokens, d.chunk_index as ord

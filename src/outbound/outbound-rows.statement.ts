@@ -1,12 +1,14 @@
 import { sql, SQL } from 'drizzle-orm';
 import { messages } from '../database/schema';
+import type { OutboundDraft } from '../conversation/conversation.types';
 import { messageJsonColumns } from '../conversation/row-mappers';
 
 /**
  * The one way outbound messages are inserted: a turn's reply chunks and an
  * operator's messages alike. `source` is a query yielding, per message:
- * `conversation_id uuid, author text, text text, status text ('pending' or
- * 'sending'), at timestamptz, turn_key text, chunk_index smallint,
+ * `conversation_id uuid, author text, text text, kind text, content jsonb,
+ * status text ('pending' or 'sending'), at timestamptz, turn_key text,
+ * chunk_index smallint,
  * reply_to_id bigint, llm_model text, prompt_tokens int, completion_tokens
  * int, ord int` (the insertion order, so ids follow it). Returns the rows as
  * JSON messages (`messageFromJson`).
@@ -14,10 +16,11 @@ import { messageJsonColumns } from '../conversation/row-mappers';
 export function insertOutboundStatement(source: SQL): SQL {
   return sql`
     insert into ${messages}
-           (conversation_id, direction, author, kind, text, status, attempts,
+           (conversation_id, direction, author, kind, text, content, status, attempts,
             status_updated_at, sent_at, turn_key, chunk_index, reply_to_id,
             llm_model, prompt_tokens, completion_tokens)
-    select r.conversation_id, 'outbound', r.author, 'text', r.text, r.status,
+    select r.conversation_id, 'outbound', r.author, r.kind, r.text, r.content,
+           r.status,
            -- Recorded already claimed for sending: as a claim would leave it.
            case when r.status = 'sending' then 1 else 0 end,
            case when r.status = 'sending' then r.at end,
@@ -29,21 +32,13 @@ export function insertOutboundStatement(source: SQL): SQL {
 }
 
 /** The JSON of a reply's chunks, as `jsonb_to_recordset` reads them back. */
-export function chunksJson(
-  drafts: Array<{
-    author: string;
-    text: string;
-    llm?: {
-      model: string;
-      promptTokens: number | null;
-      completionTokens: number | null;
-    };
-  }>,
-) {
+export function chunksJson(drafts: OutboundDraft[]) {
   return drafts.map((d, index) => ({
     chunk_index: index,
     author: d.author,
     text: d.text,
+    kind: kindOf(d),
+    content: d.content ?? null,
     llm_model: d.llm?.model ?? null,
     prompt_tokens: d.llm?.promptTokens ?? null,
     completion_tokens: d.llm?.completionTokens ?? null,
@@ -52,5 +47,12 @@ export function chunksJson(
 
 /** The column list `chunksJson` gives to `jsonb_to_recordset`. */
 export const CHUNK_COLUMNS = sql.raw(
-  'chunk_index smallint, author text, text text, llm_model text, prompt_tokens int, completion_tokens int',
+  'chunk_index smallint, author text, text text, kind text, content jsonb, llm_model text, prompt_tokens int, completion_tokens int',
 );
+
+/** The stored kind of an outbound message: text, a media type, template or interactive. */
+export function kindOf(draft: Pick<OutboundDraft, 'content'>): string {
+  const { content } = draft;
+  if (!content) return 'text';
+  return content.type === 'media' ? content.mediaType : content.type;
+}

@@ -94,6 +94,53 @@ export function outboxStoreContract(open: () => Promise<DatabaseConnection>) {
     expect(await unansweredIn(stores.connection, id)).toEqual([]);
   });
 
+  it('records media, template and interactive messages with their kind and content, and gives them back to send', async () => {
+    const {
+      conversationsToAnswer: [id],
+    } = await stores.ingest.ingest(
+      batch({ messages: [inbound()] }),
+      t0,
+      TIMEOUT,
+    );
+    const image = {
+      type: 'media' as const,
+      mediaType: 'image' as const,
+      source: { link: 'https://example.com/receipt.jpg' },
+      caption: 'Your receipt',
+    };
+    const buttons = {
+      type: 'interactive' as const,
+      body: 'Did that help?',
+      action: {
+        buttons: [
+          { id: 'yes', title: 'Yes' },
+          { id: 'no', title: 'No' },
+        ],
+      },
+    };
+    const recorded = await stores.outbox.recordOperatorMessages(
+      id,
+      'op-rich',
+      [
+        { author: 'operator', text: 'Your receipt', content: image },
+        { author: 'operator', text: 'Did that help?', content: buttons },
+        { author: 'operator', text: 'Thanks!' },
+      ],
+      new Date(),
+    );
+    expect(recorded.map((m) => [m.kind, m.content])).toEqual([
+      ['image', image],
+      ['interactive', buttons],
+      ['text', null],
+    ]);
+    const unsent = await stores.outbox.getUnsent(id);
+    expect(unsent.map((m) => [m.kind, m.text, m.content])).toEqual([
+      ['image', 'Your receipt', image],
+      ['interactive', 'Did that help?', buttons],
+      ['text', 'Thanks!', null],
+    ]);
+  });
+
   it('marks the sends of turns running at once in one statement, and fails only a send whose wamid is taken', async () => {
     const { ids, unanswered } = await conversationsOf(
       stores,

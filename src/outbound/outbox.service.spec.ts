@@ -103,6 +103,35 @@ describe('OutboxService', () => {
     );
   });
 
+  it('sends a recorded media or interactive message as itself, and a text one as text', async () => {
+    const image = {
+      type: 'media' as const,
+      mediaType: 'image' as const,
+      source: { id: '1013859600285441' },
+      caption: 'Your receipt',
+    };
+    await world.outbox.recordOperatorMessages(
+      conversation.id,
+      'batch-rich',
+      [
+        { author: 'operator', text: 'Your receipt', content: image },
+        { author: 'operator', text: 'Anything else?' },
+      ],
+      new Date(),
+    );
+
+    await outbox.sendUnsent(conversation);
+
+    expect(whatsapp.messages).toEqual([
+      image,
+      { type: 'text', body: 'Anything else?' },
+    ]);
+    expect(world.outboundOf(conversation.id)).toMatchObject([
+      { kind: 'image', status: 'sent', wamid: 'wamid.out-1' },
+      { kind: 'text', status: 'sent', wamid: 'wamid.out-2' },
+    ]);
+  });
+
   it("sends a turn's own claim (a reply recorded as sending) without claiming it again", async () => {
     const reply = await recordReply('answer');
 

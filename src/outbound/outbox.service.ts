@@ -73,10 +73,10 @@ export class OutboxService {
       )
         continue;
       try {
-        const result = await this.whatsapp.send(conversation.customerWaId, {
-          type: 'text',
-          body: message.text ?? '',
-        });
+        const result = await this.whatsapp.send(
+          conversation.customerWaId,
+          message.content ?? { type: 'text', body: message.text ?? '' },
+        );
         await this.store.markSent(message.id, result.wamid, new Date());
         this.events.publish({
           type: 'message.sent',

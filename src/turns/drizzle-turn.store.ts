@@ -290,7 +290,8 @@ async function recordReplies(
          and c.id = ok.conversation_id
     ), inserted as (
       ${insertOutboundStatement(sql`
-        select ok.conversation_id, d.author, d.text, 'sending' as status,
+        select ok.conversation_id, d.author, d.text, d.kind, d.content,
+               'sending' as status,
                ok.at, ok.turn_key, d.chunk_index, ok.reply_to as reply_to_id,
                d.llm_model, d.prompt_tokens, d.completion_tokens,
                row_number() over (order by ok.n, d.chunk_index) as ord

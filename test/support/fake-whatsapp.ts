@@ -30,6 +30,8 @@ export class FakeWhatsapp extends WhatsappClient {
   readonly configured = true;
   /** Every send accepted, in order. */
   readonly sent: Array<{ to: string; text: string; wamid: string }> = [];
+  /** Every message accepted, as the port was given it, in order. */
+  readonly messages: OutboundMessage[] = [];
   /** Every inbound wamid marked read. */
   readonly read: string[] = [];
   private calls = 0;
@@ -52,6 +54,7 @@ export class FakeWhatsapp extends WhatsappClient {
     const wamid = `wamid.out-${call}`;
     const text = message.type === 'text' ? message.body : `[${message.type}]`;
     this.sent.push({ to: waId, text, wamid });
+    this.messages.push(structuredClone(message));
     return Promise.resolve({ wamid, waId, response: { call } });
   }
 

@@ -1,3 +1,4 @@
+import { kindOf } from '../../src/outbound/outbound-rows.statement';
 import { randomUUID } from 'node:crypto';
 import { ConversationStore } from '../../src/conversation/conversation.store';
 import type {
@@ -201,6 +202,7 @@ export class InMemoryWorld {
       kind: m.kind,
       text: m.text,
       mediaId: m.mediaId,
+      content: null,
       status: 'received',
       error: null,
       sentAt: m.timestamp,
@@ -243,9 +245,10 @@ export class InMemoryWorld {
       direction: 'outbound',
       author: d.author,
       wamid: null,
-      kind: 'text',
+      kind: kindOf(d),
       text: d.text,
       mediaId: null,
+      content: d.content ?? null,
       status: o.status,
       error: null,
       sentAt: o.now,
