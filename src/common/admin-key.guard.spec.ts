@@ -7,7 +7,7 @@ import { secretsMatch } from './secrets';
 const KEY = 'admin-key-0123456789';
 
 const guardWith = (env: Record<string, string>) =>
-  new AdminKeyGuard(new AppConfig(validateEnv(env)));
+  new AdminKeyGuard(new AppConfig(validateEnv(env)).admin);
 
 /** The slice of an ExecutionContext the guard reads: the request's headers. */
 const requestWith = (authorization?: string): ExecutionContext =>

@@ -5,7 +5,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { AppConfig } from '../config/app-config';
+import { AdminConfig } from '../config/app-config';
 import { secretsMatch } from './secrets';
 
 /**
@@ -14,10 +14,10 @@ import { secretsMatch } from './secrets';
  */
 @Injectable()
 export class AdminKeyGuard implements CanActivate {
-  constructor(private readonly config: AppConfig) {}
+  constructor(private readonly settings: AdminConfig) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const expected = this.config.admin.apiKey;
+    const expected = this.settings.apiKey;
     if (!expected) {
       throw new UnauthorizedException(
         'The admin API is disabled: set ADMIN_API_KEY to enable it',

@@ -1,6 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { AppConfig } from './app-config';
+import {
+  AdminConfig,
+  AppConfig,
+  ConversationConfig,
+  DatabaseConfig,
+  HandoffConfig,
+  LlmConfig,
+  ServerConfig,
+  WhatsappConfig,
+} from './app-config';
 import { validateEnv } from './validate-env';
 
 /**
@@ -28,8 +37,27 @@ export class AppConfigModule {
       module: AppConfigModule,
       global: true,
       imports: [dotenv],
-      providers: [{ provide: AppConfig, useValue: config }],
-      exports: [AppConfig],
+      providers: [
+        { provide: AppConfig, useValue: config },
+        // Each module injects the slice it needs.
+        { provide: ServerConfig, useValue: config.server },
+        { provide: LlmConfig, useValue: config.llm },
+        { provide: WhatsappConfig, useValue: config.whatsapp },
+        { provide: ConversationConfig, useValue: config.conversation },
+        { provide: DatabaseConfig, useValue: config.database },
+        { provide: HandoffConfig, useValue: config.handoff },
+        { provide: AdminConfig, useValue: config.admin },
+      ],
+      exports: [
+        AppConfig,
+        ServerConfig,
+        LlmConfig,
+        WhatsappConfig,
+        ConversationConfig,
+        DatabaseConfig,
+        HandoffConfig,
+        AdminConfig,
+      ],
     };
   }
 }

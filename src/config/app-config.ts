@@ -1,65 +1,72 @@
 import { readFileSync } from 'node:fs';
 import { EnvironmentVariables } from './env.schema';
 
-export interface ServerConfig {
-  port: number;
+/** A slice of the validated configuration, injectable on its own (its class is the token). */
+export abstract class ServerConfig {
+  abstract readonly port: number;
   /** Fastify's trustProxy: which X-Forwarded-For hops to believe. */
-  trustProxy: boolean | string[];
-  nodeEnv: 'development' | 'production' | 'test';
-  logLevel: string;
-  isProduction: boolean;
+  abstract readonly trustProxy: boolean | string[];
+  abstract readonly nodeEnv: 'development' | 'production' | 'test';
+  abstract readonly logLevel: string;
+  abstract readonly isProduction: boolean;
 }
 
-export interface LlmConfig {
-  apiKey: string | null;
-  model: string;
-  baseUrl: string | null;
-  timeoutMs: number;
-  maxRetries: number;
-  systemPrompt: string | null;
-  businessName: string;
-  fallbackMessage: string;
-  mediaReplyMessage: string;
-  handoffTool: boolean;
+/** A slice of the validated configuration, injectable on its own (its class is the token). */
+export abstract class LlmConfig {
+  abstract readonly apiKey: string | null;
+  abstract readonly model: string;
+  abstract readonly baseUrl: string | null;
+  abstract readonly timeoutMs: number;
+  abstract readonly maxRetries: number;
+  abstract readonly systemPrompt: string | null;
+  abstract readonly businessName: string;
+  abstract readonly fallbackMessage: string;
+  abstract readonly mediaReplyMessage: string;
+  abstract readonly handoffTool: boolean;
 }
 
-export interface HandoffConfig {
-  keywords: string[];
-  message: string;
+/** A slice of the validated configuration, injectable on its own (its class is the token). */
+export abstract class HandoffConfig {
+  abstract readonly keywords: string[];
+  abstract readonly message: string;
 }
 
-export interface AdminConfig {
-  apiKey: string | null;
-  throttleLimit: number;
-  throttleTtlMs: number;
+/** A slice of the validated configuration, injectable on its own (its class is the token). */
+export abstract class AdminConfig {
+  abstract readonly apiKey: string | null;
+  abstract readonly throttleLimit: number;
+  abstract readonly throttleTtlMs: number;
 }
 
-export interface WhatsappConfig {
-  phoneNumberId: string | null;
-  businessAccountId: string | null;
-  accessToken: string | null;
-  verifyToken: string | null;
-  appSecret: string | null;
-  apiBaseUrl: string;
-  apiVersion: string;
-  sendMaxAttempts: number;
-  retryBaseMs: number;
-  httpTimeoutMs: number;
-  messagesPerSecond: number;
+/** A slice of the validated configuration, injectable on its own (its class is the token). */
+export abstract class WhatsappConfig {
+  abstract readonly phoneNumberId: string | null;
+  abstract readonly businessAccountId: string | null;
+  abstract readonly accessToken: string | null;
+  abstract readonly verifyToken: string | null;
+  abstract readonly appSecret: string | null;
+  abstract readonly apiBaseUrl: string;
+  abstract readonly apiVersion: string;
+  abstract readonly sendMaxAttempts: number;
+  abstract readonly retryBaseMs: number;
+  abstract readonly httpTimeoutMs: number;
+  abstract readonly messagesPerSecond: number;
 }
 
-export interface ConversationConfig {
-  sessionTimeoutMs: number;
-  contextMessages: number;
-  maxMessageLength: number;
-  replyDebounceMs: number;
-  turnsPerMinute: number;
+/** A slice of the validated configuration, injectable on its own (its class is the token). */
+export abstract class ConversationConfig {
+  abstract readonly sessionTimeoutMs: number;
+  abstract readonly contextMessages: number;
+  abstract readonly maxMessageLength: number;
+  abstract readonly replyDebounceMs: number;
+  abstract readonly turnsPerMinute: number;
 }
 
-export interface DatabaseConfig {
-  url: string | null;
-  dataDir: string;
-  poolSize: number;
+/** A slice of the validated configuration, injectable on its own (its class is the token). */
+export abstract class DatabaseConfig {
+  abstract readonly url: string | null;
+  abstract readonly dataDir: string;
+  abstract readonly poolSize: number;
 }
 
 /**

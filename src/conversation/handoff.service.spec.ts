@@ -35,7 +35,11 @@ describe('HandoffService with the resumed-conversation scheduler', () => {
     const events = new InProcessDomainEvents();
     events.subscribe((event) => published.push(event));
     scheduler = new ResumedConversationScheduler(events, queue);
-    handoffs = new HandoffService(world.conversations, events, config);
+    handoffs = new HandoffService(
+      world.conversations,
+      events,
+      config.conversation,
+    );
   });
   afterEach(() => {
     scheduler.onModuleDestroy();

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { maskPhoneNumber } from '../common/phone-number';
 import { DomainError } from '../common/domain.error';
-import { AppConfig } from '../config/app-config';
+import { ConversationConfig } from '../config/app-config';
 import { DomainEvents } from '../events/domain-events';
 import { ConversationStore } from './conversation.store';
 import { Conversation, StateChange } from './conversation.types';
@@ -18,7 +18,7 @@ export class HandoffService {
   constructor(
     private readonly store: ConversationStore,
     private readonly events: DomainEvents,
-    private readonly config: AppConfig,
+    private readonly settings: ConversationConfig,
   ) {}
 
   async pause(
@@ -29,7 +29,7 @@ export class HandoffService {
     const conversation = await this.store.openConversation(
       waId,
       now,
-      this.config.conversation.sessionTimeoutMs,
+      this.settings.sessionTimeoutMs,
     );
     const paused = await this.change(
       conversation.id,
@@ -58,7 +58,7 @@ export class HandoffService {
     const conversation = await this.store.findOpenConversation(
       waId,
       new Date(),
-      this.config.conversation.sessionTimeoutMs,
+      this.settings.sessionTimeoutMs,
     );
     if (!conversation || conversation.state !== 'handoff') {
       throw new DomainError(

@@ -5,7 +5,7 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { AppConfig } from '../config/app-config';
+import { ConversationConfig } from '../config/app-config';
 import { ConversationStore } from './conversation.store';
 
 const JOB = 'session-expiry';
@@ -26,11 +26,11 @@ export class SessionExpiryJob
   constructor(
     private readonly repository: ConversationStore,
     private readonly scheduler: SchedulerRegistry,
-    private readonly config: AppConfig,
+    private readonly settings: ConversationConfig,
   ) {}
 
   onApplicationBootstrap() {
-    const timeout = this.config.conversation.sessionTimeoutMs;
+    const timeout = this.settings.sessionTimeoutMs;
     const every = Math.min(60_000, Math.max(1000, Math.floor(timeout / 4)));
     const interval = setInterval(() => void this.expire(), every);
     interval.unref();
@@ -46,9 +46,7 @@ export class SessionExpiryJob
     if (this.running) return 0;
     this.running = true;
     try {
-      const cutoff = new Date(
-        now.getTime() - this.config.conversation.sessionTimeoutMs,
-      );
+      const cutoff = new Date(now.getTime() - this.settings.sessionTimeoutMs);
       const expired = await this.repository.expireIdle(cutoff, now);
       if (expired > 0)
         this.logger.log({ expired }, 'expired idle conversations');

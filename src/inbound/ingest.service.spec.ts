@@ -27,7 +27,7 @@ describe('IngestService', () => {
     ingest = new IngestService(
       world.ingest,
       queue,
-      new AppConfig(validateEnv({})),
+      new AppConfig(validateEnv({})).conversation,
       events,
     );
   });

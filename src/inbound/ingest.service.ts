@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../common/domain.error';
-import { AppConfig } from '../config/app-config';
+import { ConversationConfig } from '../config/app-config';
 import { DomainEvents } from '../events/domain-events';
 import { TurnQueue } from '../turns/queue/turn.queue';
 import { IngestStore } from './ingest.store';
@@ -26,7 +26,7 @@ export class IngestService {
   constructor(
     private readonly store: IngestStore,
     private readonly queue: TurnQueue,
-    private readonly config: AppConfig,
+    private readonly settings: ConversationConfig,
     private readonly events: DomainEvents,
   ) {}
 
@@ -42,7 +42,7 @@ export class IngestService {
       result = await this.store.ingest(
         batch,
         new Date(),
-        this.config.conversation.sessionTimeoutMs,
+        this.settings.sessionTimeoutMs,
       );
     } catch (error) {
       this.logger.error(

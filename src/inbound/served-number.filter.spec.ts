@@ -21,7 +21,7 @@ describe('ServedNumberFilter', () => {
   });
 
   it('answers the configured number only, and warns once per other number', () => {
-    const { answers } = new ServedNumberFilter(configServing('1065'));
+    const { answers } = new ServedNumberFilter(configServing('1065').whatsapp);
 
     expect(
       ['1065', '2000', '2000', '3000', '1065', '2000'].map(answers),
@@ -33,14 +33,14 @@ describe('ServedNumberFilter', () => {
   });
 
   it('answers a message that names no business number from the configured one, without a warning', () => {
-    const { answers } = new ServedNumberFilter(configServing('1065'));
+    const { answers } = new ServedNumberFilter(configServing('1065').whatsapp);
 
     expect([answers(null), answers(null)]).toEqual([true, true]);
     expect(warnings).toHaveLength(0);
   });
 
   it('answers nothing while WHATSAPP_PHONE_NUMBER_ID is unset, saying so once per number', () => {
-    const { answers } = new ServedNumberFilter(configServing(null));
+    const { answers } = new ServedNumberFilter(configServing(null).whatsapp);
 
     expect([answers('1065'), answers('1065'), answers(null)]).toEqual([
       false,

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { WhatsappConfig } from '../config/app-config';
 
 /** Business numbers warned about; beyond this many, no more are remembered (or warned). */
 const MAX_WARNED_NUMBERS = 1_000;
@@ -20,8 +20,8 @@ export class ServedNumberFilter {
   private readonly served: string | null;
   private readonly warned = new Set<string | null>();
 
-  constructor(config: AppConfig) {
-    this.served = config.whatsapp.phoneNumberId;
+  constructor(config: WhatsappConfig) {
+    this.served = config.phoneNumberId;
   }
 
   /** True when messages to `phoneNumberId` are answered; warns once per other number. */

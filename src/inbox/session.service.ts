@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain.error';
-import { AppConfig } from '../config/app-config';
+import { ConversationConfig } from '../config/app-config';
 import { ConversationStore } from '../conversation/conversation.store';
 import {
   ConversationState,
@@ -30,14 +30,14 @@ export interface SessionView {
 export class SessionService {
   constructor(
     private readonly repository: ConversationStore,
-    private readonly config: AppConfig,
+    private readonly settings: ConversationConfig,
   ) {}
 
   async getSession(waId: string): Promise<SessionView> {
     const conversation = await this.repository.findOpenConversation(
       waId,
       new Date(),
-      this.config.conversation.sessionTimeoutMs,
+      this.settings.sessionTimeoutMs,
     );
     if (!conversation) {
       throw new DomainError(
@@ -47,7 +47,7 @@ export class SessionService {
     }
     const recent = await this.repository.getRecentMessages(
       conversation.id,
-      this.config.conversation.contextMessages,
+      this.settings.contextMessages,
     );
     return {
       conversationId: conversation.id,

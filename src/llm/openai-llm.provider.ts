@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import OpenAI from 'openai';
-import { AppConfig, LlmConfig } from '../config/app-config';
+import { LlmConfig } from '../config/app-config';
 import {
   ChatMessage,
   LlmError,
@@ -19,9 +19,9 @@ export class OpenAiLlmProvider extends LlmProvider {
   private readonly client: OpenAI | null;
   private readonly settings: LlmConfig;
 
-  constructor(config: AppConfig) {
+  constructor(settings: LlmConfig) {
     super();
-    this.settings = config.llm;
+    this.settings = settings;
     this.client = this.settings.apiKey
       ? new OpenAI({
           apiKey: this.settings.apiKey,

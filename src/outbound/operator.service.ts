@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain.error';
-import { AppConfig } from '../config/app-config';
+import { ConversationConfig } from '../config/app-config';
 import { splitMessage } from '../whatsapp/split-message';
 import { ConversationStore } from '../conversation/conversation.store';
 import { OutboxStore } from './outbox.store';
@@ -26,7 +26,7 @@ export class OperatorService {
     private readonly conversations: ConversationStore,
     private readonly store: OutboxStore,
     private readonly outbox: OutboxService,
-    private readonly config: AppConfig,
+    private readonly settings: ConversationConfig,
   ) {}
 
   /** Sends to any customer, opening a conversation when there is none. */
@@ -38,7 +38,7 @@ export class OperatorService {
     const conversation = await this.conversations.openConversation(
       waId,
       new Date(),
-      this.config.conversation.sessionTimeoutMs,
+      this.settings.sessionTimeoutMs,
     );
     return this.send(conversation, chunks);
   }
@@ -49,7 +49,7 @@ export class OperatorService {
     const conversation = await this.conversations.findOpenConversation(
       waId,
       new Date(),
-      this.config.conversation.sessionTimeoutMs,
+      this.settings.sessionTimeoutMs,
     );
     if (!conversation) {
       throw new DomainError(
@@ -62,10 +62,7 @@ export class OperatorService {
 
   /** Checked before anything is stored: a refused request changes nothing. */
   private split(text: string): string[] {
-    const chunks = splitMessage(
-      text,
-      this.config.conversation.maxMessageLength,
-    );
+    const chunks = splitMessage(text, this.settings.maxMessageLength);
     if (chunks.length === 0) {
       throw new DomainError('message must contain text', 'empty-message');
     }

@@ -23,8 +23,11 @@ const GRACE_MS = 5_000;
  * than any one message can take to send, retries included.
  */
 export function staleSendMs(config: AppConfig): number {
+  const { sendMaxAttempts, httpTimeoutMs, retryBaseMs } = config.whatsapp;
   return longestSendMs({
-    ...config.whatsapp,
+    sendMaxAttempts,
+    httpTimeoutMs,
+    retryBaseMs,
     maxRetryDelayMs: MAX_SEND_RETRY_DELAY_MS,
   });
 }

@@ -32,7 +32,7 @@ function turnKit(env: Record<string, string> = {}) {
     new ReplyComposer(llm, config, events),
     whatsapp,
     new OutboxService(world.outbox, whatsapp, events),
-    config,
+    config.conversation,
     events,
   );
   /** Stores the messages as a webhook would; returns their conversation. */

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { maskPhoneNumber } from '../common/phone-number';
-import { AppConfig } from '../config/app-config';
+import { ConversationConfig } from '../config/app-config';
 import type { TurnSnapshot } from '../conversation/conversation.types';
 import { DomainEvents } from '../events/domain-events';
 import { OutboxService } from '../outbound/outbox.service';
@@ -31,7 +31,7 @@ export class TurnService {
     private readonly composer: ReplyComposer,
     private readonly whatsapp: WhatsappClient,
     private readonly outbox: OutboxService,
-    private readonly config: AppConfig,
+    private readonly settings: ConversationConfig,
     private readonly events: DomainEvents,
   ) {}
 
@@ -64,7 +64,7 @@ export class TurnService {
 
     const verdict = checkGates(
       snapshot,
-      this.config.conversation.turnsPerMinute,
+      this.settings.turnsPerMinute,
       Date.now(),
     );
     if (verdict?.status === 'throttled') {
@@ -133,7 +133,7 @@ export class TurnService {
   private load(conversationId: string): Promise<TurnSnapshot | null> {
     return this.store.loadTurn(
       conversationId,
-      this.config.conversation.contextMessages,
+      this.settings.contextMessages,
       new Date(Date.now() - FLOOD_WINDOW_MS),
     );
   }

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { AppConfig } from '../config/app-config';
+import { WhatsappConfig } from '../config/app-config';
 import { isValidSignature } from './webhook-signature';
 
 /**
@@ -20,8 +20,8 @@ export class SignatureGuard implements CanActivate {
   private readonly logger = new Logger(SignatureGuard.name);
   private readonly appSecret: string | null;
 
-  constructor(config: AppConfig) {
-    this.appSecret = config.whatsapp.appSecret;
+  constructor(config: WhatsappConfig) {
+    this.appSecret = config.appSecret;
     if (!this.appSecret) {
       this.logger.warn(
         'WHATSAPP_APP_SECRET is not set: webhook signatures are NOT verified (never run like this in production)',

@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { secretsMatch } from '../common/secrets';
-import { AppConfig } from '../config/app-config';
+import { WhatsappConfig } from '../config/app-config';
 
 /**
  * Meta's subscription handshake: `hub.mode=subscribe` and a
@@ -15,12 +15,12 @@ import { AppConfig } from '../config/app-config';
  */
 @Injectable()
 export class VerifyTokenGuard implements CanActivate {
-  constructor(private readonly config: AppConfig) {}
+  constructor(private readonly settings: WhatsappConfig) {}
 
   canActivate(context: ExecutionContext): boolean {
     const query = context.switchToHttp().getRequest<FastifyRequest>()
       .query as Record<string, unknown>;
-    const expected = this.config.whatsapp.verifyToken;
+    const expected = this.settings.verifyToken;
     const token = query['hub.verify_token'];
     if (
       !expected ||

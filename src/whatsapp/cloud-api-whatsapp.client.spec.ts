@@ -2,7 +2,7 @@ import { HttpService } from '@nestjs/axios';
 import { Logger } from '@nestjs/common';
 import axios from 'axios';
 import { FakeGraphApi } from '../../test/fakes/fake-graph-api';
-import type { AppConfig, WhatsappConfig } from '../config/app-config';
+import type { WhatsappConfig } from '../config/app-config';
 import { CloudApiWhatsappClient } from './cloud-api-whatsapp.client';
 import { InMemorySendRateLimiter } from './in-memory-send-rate.limiter';
 import type { OutboundMessage } from './outbound-message';
@@ -22,23 +22,22 @@ describe('CloudApiWhatsappClient against the fake Graph API', () => {
   let http: ReturnType<typeof axios.create>;
   let client: CloudApiWhatsappClient;
 
-  const settings = (overrides: Partial<WhatsappConfig> = {}): AppConfig =>
-    ({
-      whatsapp: {
-        phoneNumberId: PHONE_ID,
-        businessAccountId: null,
-        accessToken: TOKEN,
-        verifyToken: null,
-        appSecret: null,
-        apiBaseUrl: graph.baseUrl,
-        apiVersion: VERSION,
-        sendMaxAttempts: 3,
-        retryBaseMs: 1,
-        httpTimeoutMs: 5000,
-        messagesPerSecond: 1000,
-        ...overrides,
-      },
-    }) as AppConfig;
+  const settings = (
+    overrides: Partial<WhatsappConfig> = {},
+  ): WhatsappConfig => ({
+    phoneNumberId: PHONE_ID,
+    businessAccountId: null,
+    accessToken: TOKEN,
+    verifyToken: null,
+    appSecret: null,
+    apiBaseUrl: graph.baseUrl,
+    apiVersion: VERSION,
+    sendMaxAttempts: 3,
+    retryBaseMs: 1,
+    httpTimeoutMs: 5000,
+    messagesPerSecond: 1000,
+    ...overrides,
+  });
 
   const rejection = (promise: Promise<unknown>) =>
     promise.then(

@@ -8,7 +8,7 @@ import {
   normalizePhoneNumber,
   toWhatsappRecipient,
 } from '../common/phone-number';
-import { AppConfig, WhatsappConfig } from '../config/app-config';
+import { WhatsappConfig } from '../config/app-config';
 import {
   classifyGraphError,
   PAIR_RATE_LIMIT_CODE,
@@ -40,10 +40,10 @@ export class CloudApiWhatsappClient extends WhatsappClient {
   constructor(
     private readonly http: HttpService,
     private readonly limiter: SendRateLimiter,
-    config: AppConfig,
+    settings: WhatsappConfig,
   ) {
     super();
-    this.settings = config.whatsapp;
+    this.settings = settings;
   }
 
   get configured(): boolean {
