@@ -1,7 +1,8 @@
 /** How the bot answers a message the webhook carried, before any business-number rule. */
 export type ReplyDecision = 'llm' | 'media-notice' | 'none';
 
-const MEDIA_KINDS: ReadonlySet<string> = new Set([
+/** Message kinds that carry a media file. */
+export const MEDIA_KINDS: ReadonlySet<string> = new Set([
   'image',
   'video',
   'audio',

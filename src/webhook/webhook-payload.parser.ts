@@ -18,6 +18,7 @@ import {
   UnknownRecord,
 } from './payload-values';
 import { extractText } from './message-text';
+import { MEDIA_KINDS } from '../inbound/reply-decision';
 
 export interface ParsedInboundMessage {
   /** `messages[].id`. */
@@ -107,14 +108,6 @@ function forEachRecord(
     }
   }
 }
-
-const MEDIA_KINDS: ReadonlySet<string> = new Set([
-  'image',
-  'video',
-  'audio',
-  'document',
-  'sticker',
-]);
 
 function extractMediaId(kind: string, message: UnknownRecord): string | null {
   return MEDIA_KINDS.has(kind) ? asId(asRecord(message[kind])?.id) : null;
