@@ -1,6 +1,8 @@
 import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
+import { EventsModule } from '../events/events.module';
+import { DomainEventLog } from './domain-event.log';
 
 /** Header paths whose values never reach a log line. */
 export const REDACTED_PATHS = [
@@ -51,6 +53,8 @@ export const REDACTED_PATHS = [
         },
       }),
     }),
+    EventsModule,
   ],
+  providers: [DomainEventLog],
 })
 export class LoggingModule {}

@@ -2,19 +2,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpService } from '@nestjs/axios';
 import { Injectable, Logger } from '@nestjs/common';
 import { isAxiosError } from 'axios';
-import {
-  isBsuid,
-  maskPhoneNumber,
-  normalizePhoneNumber,
-  toWhatsappRecipient,
-} from '../common/phone-number';
 import { WhatsappConfig } from '../config/app-config';
-import {
-  classifyGraphError,
-  PAIR_RATE_LIMIT_CODE,
-  retryDelayMs,
-} from './graph-error.classifier';
+import { PAIR_RATE_LIMIT_CODE, retryDelayMs } from './graph-error.classifier';
 import { toGraphMessage } from './graph-payload';
+import {
+  addressOf,
+  notConfigured,
+  permanent,
+  RetriedJob,
+  subjectOf,
+  toSendError,
+  toSendResult,
+} from './graph-response';
 import type { OutboundMessage } from './outbound-message';
 import {
   DownloadedMedia,
@@ -83,7 +82,7 @@ export class CloudApiWhatsappClient extends WhatsappClient {
       try {
         return await work();
       } catch (caught) {
-        const error = this.toSendError(caught);
+        const error = toSendError(caught);
         const lastAttempt = attempt + 1 >= this.settings.sendMaxAttempts;
         if (!error.retryable || lastAttempt) {
           this.logFailure(error, job, attempt + 1);
@@ -125,7 +124,7 @@ export class CloudApiWhatsappClient extends WhatsappClient {
         ...(typing && { typing_indicator: { type: 'text' } }),
       });
     } catch (caught) {
-      const error = this.toSendError(caught);
+      const error = toSendError(caught);
       this.logger.warn(
         { code: error.code, kind: error.kind },
         `mark-read failed: ${error.message}`,
@@ -259,29 +258,6 @@ export class CloudApiWhatsappClient extends WhatsappClient {
     return response.data;
   }
 
-  private toSendError(caught: unknown): WhatsappSendError {
-    if (caught instanceof WhatsappSendError) return caught;
-    // Duck-typed: @nestjs/axios may load axios's ESM build, a different class.
-    if (isAxiosError(caught)) {
-      if (caught.response) {
-        return classifyGraphError({
-          httpStatus: caught.response.status,
-          body: asText(caught.response.data),
-        });
-      }
-      return classifyGraphError({
-        httpStatus: null,
-        body: null,
-        networkError: caught.code ?? caught.message,
-      });
-    }
-    return classifyGraphError({
-      httpStatus: null,
-      body: null,
-      networkError: caught instanceof Error ? caught.message : String(caught),
-    });
-  }
-
   private logFailure(
     error: WhatsappSendError,
     job: RetriedJob,
@@ -306,103 +282,4 @@ export class CloudApiWhatsappClient extends WhatsappClient {
       );
     }
   }
-}
-
-/** A call withRetries runs: a send to a customer, or a media download or upload. */
-interface RetriedJob {
-  action: 'send' | 'media download' | 'media upload';
-  waId?: string;
-  mediaId?: string;
-}
-
-/** What a log line says a job concerns: the customer masked, or the media id. */
-function subjectOf(job: RetriedJob): { to?: string; mediaId?: string } {
-  if (job.waId !== undefined) return { to: maskPhoneNumber(job.waId) };
-  if (job.mediaId !== undefined) return { mediaId: job.mediaId };
-  return {};
-}
-
-/**
- * Who a message goes to: `to` with the phone number when the customer has
- * one, otherwise `recipient` with their business-scoped user id (BSUID), as
- * Meta sends it (`US.13491208655302741918`). A customer key that is neither
- * cannot be sent to, and is not retried.
- */
-function addressOf(customerId: string): { to: string } | { recipient: string } {
-  if (normalizePhoneNumber(customerId)) {
-    return { to: toWhatsappRecipient(customerId) };
-  }
-  if (isBsuid(customerId)) return { recipient: customerId };
-  throw new WhatsappSendError({
-    message: `Cannot send to ${maskPhoneNumber(customerId)}: neither a phone number nor a business-scoped user id`,
-    code: null,
-    httpStatus: null,
-    retryable: false,
-    details: null,
-    fbtraceId: null,
-    kind: 'permanent',
-  });
-}
-
-/**
- * A media download asks for an `arraybuffer`, so its error bodies (Meta's
- * JSON error, with the code the classifier decides by) arrive as bytes.
- */
-function asText(data: unknown): unknown {
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  if (ArrayBuffer.isView(data)) {
-    return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString(
-      'utf8',
-    );
-  }
-  return data;
-}
-
-const notConfigured = () =>
-  new WhatsappSendError({
-    message:
-      'WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN',
-    code: null,
-    httpStatus: null,
-    retryable: false,
-    details: null,
-    fbtraceId: null,
-    kind: 'auth',
-  });
-
-const permanent = (message: string) =>
-  new WhatsappSendError({
-    message,
-    code: null,
-    httpStatus: null,
-    retryable: false,
-    details: null,
-    fbtraceId: null,
-    kind: 'permanent',
-  });
-
-function toSendResult(data: unknown): SendResult {
-  const body = (data ?? {}) as {
-    messages?: Array<{ id?: unknown }>;
-    contacts?: Array<{ wa_id?: unknown }>;
-  };
-  const wamid = body.messages?.[0]?.id;
-  if (typeof wamid !== 'string' || wamid === '') {
-    // Accepted without an id: we cannot track it, and must not resend it.
-    throw new WhatsappSendError({
-      message: 'WhatsApp Cloud API answered without a message id',
-      code: null,
-      httpStatus: 200,
-      retryable: false,
-      details: null,
-      fbtraceId: null,
-      kind: 'permanent',
-    });
-  }
-  const waId = body.contacts?.[0]?.wa_id;
-  return {
-    wamid,
-    waId: typeof waId === 'string' ? waId : null,
-    response: data,
-  };
 }
