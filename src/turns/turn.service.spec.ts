@@ -172,13 +172,14 @@ describe('TurnService', () => {
       // Two turns in the last minute; the older leaves the window at +60 s.
       expect(await turns.run(id)).toEqual({
         status: 'throttled',
-        retryAfterMs: 40_000,
+        retryAfterMs: 40_001,
       });
       expect(whatsapp.sent).toHaveLength(2);
       expect(world.outboundOf(id)).toHaveLength(2);
       expect(turnsDone()).toEqual(['bot', 'bot', 'throttled']);
 
-      jest.setSystemTime(start + 60_001);
+      // Retried when the flood gate said: answered at once, not throttled again.
+      jest.setSystemTime(start + 20_000 + 40_001);
       expect(await turns.run(id)).toEqual({ status: 'replied' });
       expect(whatsapp.texts[2]).toBe('Echo: question wamid.flood-3');
     });

@@ -40,7 +40,7 @@ describe('floodWait', () => {
   it('waits until the oldest of the last turns-per-minute turns leaves the window', () => {
     // Limit 2: of the three turns, the 2nd newest (40 s ago) is the one that counts.
     expect(floodWait([ago(50_000), ago(40_000), ago(5_000)], 2, NOW)).toBe(
-      FLOOD_WINDOW_MS - 40_000,
+      FLOOD_WINDOW_MS - 40_000 + 1,
     );
   });
 
@@ -89,6 +89,6 @@ describe('checkGates', () => {
         2,
         NOW,
       ),
-    ).toEqual({ status: 'throttled', retryAfterMs: 15_000 });
+    ).toEqual({ status: 'throttled', retryAfterMs: 15_001 });
   });
 });

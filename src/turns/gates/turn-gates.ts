@@ -9,7 +9,12 @@ export type GateVerdict =
   | { status: 'paused' }
   | { status: 'throttled'; retryAfterMs: number };
 
-/** How long the customer must wait for the next turn (0: none). */
+/**
+ * How long the customer must wait for the next turn (0: none): until the
+ * oldest counted turn has left the window. The store counts turns started at
+ * or after `now - FLOOD_WINDOW_MS`, so one started exactly a window ago still
+ * counts: the wait ends 1 ms after that.
+ */
 export function floodWait(
   turnTimes: Date[],
   turnsPerMinute: number,
@@ -17,7 +22,7 @@ export function floodWait(
 ): number {
   if (turnTimes.length < turnsPerMinute) return 0;
   const oldestCounted = turnTimes[turnTimes.length - turnsPerMinute].getTime();
-  return Math.max(1, oldestCounted + FLOOD_WINDOW_MS - now);
+  return Math.max(1, oldestCounted + FLOOD_WINDOW_MS + 1 - now);
 }
 
 /**
