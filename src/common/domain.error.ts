@@ -7,6 +7,8 @@ export type DomainErrorCode =
   | 'empty-message'
   | 'not-in-handoff'
   | 'whatsapp-send-failed'
+  | 'media-not-found'
+  | 'media-unavailable'
   | 'llm-failed'
   | 'llm-not-configured'
   | 'storage-unavailable';

@@ -1,9 +1,10 @@
 import { httpStatusOf } from './http-status';
 
 describe('httpStatusOf', () => {
-  it('answers a missing conversation or session with 404', () => {
+  it('answers a missing conversation, session or media file with 404', () => {
     expect(httpStatusOf('conversation-not-found')).toBe(404);
     expect(httpStatusOf('session-not-found')).toBe(404);
+    expect(httpStatusOf('media-not-found')).toBe(404);
   });
 
   it('answers bad input with 400 and a state conflict with 409', () => {
@@ -15,6 +16,7 @@ describe('httpStatusOf', () => {
 
   it('answers a failure of Meta or the LLM with 502, and what cannot be served now with 503', () => {
     expect(httpStatusOf('whatsapp-send-failed')).toBe(502);
+    expect(httpStatusOf('media-unavailable')).toBe(502);
     expect(httpStatusOf('llm-failed')).toBe(502);
     expect(httpStatusOf('llm-not-configured')).toBe(503);
     expect(httpStatusOf('storage-unavailable')).toBe(503);
