@@ -403,6 +403,22 @@ describe('POST /api/send-message with media', () => {
     expect(inbox.body.data.items).toEqual([]);
   });
 
+  it('answers 413 and sends nothing when the base64 file makes the request larger than 3 MiB', async () => {
+    const customer = newCustomer();
+    const res = await send({
+      phoneNumber: customer,
+      media: {
+        type: 'image',
+        data: Buffer.alloc(2_400_000).toString('base64'),
+        mimeType: 'image/jpeg',
+      },
+    });
+    expect(res.status).toBe(413);
+    expect(res.body.success).toBe(false);
+    expect(graph.uploadedMedia()).toEqual([]);
+    expect(graph.sentPayloads()).toEqual([]);
+  });
+
   it('shows the sent media to the model as context of the next reply', async () => {
     const customer = newCustomer();
     await send({

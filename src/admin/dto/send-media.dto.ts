@@ -61,7 +61,7 @@ export class SendMediaDto {
     format: 'byte',
     example: '/9j/4AAQSkZJRgABAQAAAQABAAD/2Q==',
     description:
-      "The file, base64-encoded: uploaded to Meta's POST /{phone-number-id}/media, then sent by its id. The whole request is limited to 3 MiB, so about 2.2 MB of file. Exactly one of link, id and data; needs mimeType.",
+      "The file, base64-encoded: uploaded to Meta's POST /{phone-number-id}/media, then sent by its id. The whole request is limited to 3 MiB, so about 2.3 MB of file. Exactly one of link, id and data; needs mimeType.",
   })
   @IsOptional()
   @IsString()
