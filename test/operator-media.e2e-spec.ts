@@ -157,6 +157,7 @@ describe('POST /api/send-message with media', () => {
       kind: 'image',
       text: '[image] Your receipt',
       status: 'sent',
+      mediaId: null,
     });
   });
 
@@ -183,6 +184,7 @@ describe('POST /api/send-message with media', () => {
     expect(stored).toMatchObject({
       kind: 'document',
       text: '[document receipt-4711.pdf] Your receipt',
+      mediaId: '1013859600285441',
     });
   });
 
@@ -226,7 +228,9 @@ describe('POST /api/send-message with media', () => {
       id: upload?.id,
       caption: 'The photo you asked for',
     });
-    // The uploaded file can be fetched back by operators.
+    // The history shows the new id, and operators can fetch the file back.
+    const [stored] = await storedMessages(customer);
+    expect(stored).toMatchObject({ kind: 'image', mediaId: upload?.id });
     const back = await fetch(`${app.url}/api/media/${upload?.id}`, {
       headers: { authorization: `Bearer ${ADMIN_KEY}` },
     });
