@@ -446,3 +446,44 @@ describe('POST /api/send-message with media', () => {
     );
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('documents the media download as binary and a media example for each way to send', async () => {
+    const doc = (await (await fetch(`${app.url}/docs-json`)).json()) as any;
+    const download = doc.paths['/api/media/{mediaId}'].get;
+    expect(
+      download.responses['200'].content['application/octet-stream'],
+    ).toEqual({
+      schema: { type: 'string', format: 'binary' },
+    });
+    expect(Object.keys(download.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '401', '404', '502']),
+    );
+    const send = doc.paths['/api/send-message'].post;
+    const examples = send.requestBody.content['application/json'].examples;
+    expect(
+      Object.values(examples).map((e: any) => e.value.media ?? null),
+    ).toEqual([
+      null,
+      expect.objectContaining({ link: expect.any(String) }),
+      expect.objectContaining({ id: expect.any(String) }),
+      expect.objectContaining({ data: expect.any(String) }),
+    ]);
+    expect(doc.components.schemas.SendMediaDto.required).toEqual(['type']);
+  });
+
+  it('accepts each documented send-message example', async () => {
+    const doc = (await (await fetch(`${app.url}/docs-json`)).json()) as any;
+    const examples = doc.paths['/api/send-message'].post.requestBody.content[
+      'application/json'
+    ].examples as Record<string, { value: Record<string, unknown> }>;
+    for (const [name, example] of Object.entries(examples)) {
+      const customer = newCustomer();
+      const res = await api('POST', '/api/send-message', {
+        ...example.value,
+        phoneNumber: customer,
+      });
+      expect({ name, status: res.status }).toEqual({ name, status: 200 });
+    }
+  });
+});
