@@ -394,6 +394,7 @@ describe('POST /api/send-message with media', () => {
       /media must be an object/,
     ],
     ['no message and no media', {}, /message must be a string/],
+    ['no message and null media', { media: null }, /message must be a string/],
   ])('answers 400 and sends nothing for %s', async (_name, body, problem) => {
     const customer = newCustomer();
     const res = await send({ phoneNumber: customer, ...body });

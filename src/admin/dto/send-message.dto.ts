@@ -36,7 +36,8 @@ export class SendMessageDto {
       'The text; required unless media is given. Text longer than MAX_MESSAGE_LENGTH is split like bot replies. With media it is the caption (image, video and document; at most 1024 characters) and may be left out.',
   })
   @ValidateIf(
-    (o: SendMessageDto) => o.media === undefined || o.message !== undefined,
+    (o: SendMessageDto) =>
+      o.media === undefined || o.media === null || o.message !== undefined,
   )
   @IsString()
   @MinLength(1)
