@@ -28,7 +28,7 @@ export class MediaController {
   @ApiOperation({
     summary: 'Download a media file',
     description:
-      "The file's bytes as Meta holds them, with Meta's content type, as an attachment (`media-<id>.<ext>`). Files up to Meta's 100 MB media limit are served; larger ones are a 502. Not stored here: each call asks Meta.",
+      "The file's bytes as Meta holds them, with Meta's content type, as an attachment (`media-<id>.<ext>`). Files up to Meta's 100 MB media limit are served; larger ones are a 502. Not stored here: each call asks Meta. At most 4 downloads run at once per instance (each is held in memory); another is a 429 meanwhile.",
   })
   @ApiResponse({
     status: 200,

@@ -8,6 +8,7 @@ export type DomainErrorCode =
   | 'not-in-handoff'
   | 'whatsapp-send-failed'
   | 'media-not-found'
+  | 'media-busy'
   | 'media-unavailable'
   | 'llm-failed'
   | 'llm-not-configured'

@@ -10,6 +10,8 @@ const STATUS_OF: Record<DomainErrorCode, number> = {
   'not-in-handoff': 409,
   // Meta does not know the media id (or no longer: media ids expire).
   'media-not-found': 404,
+  // Too many media files held in memory at once: try again shortly.
+  'media-busy': 429,
   // Meta or the LLM refused or failed: a bad gateway, not our fault.
   'whatsapp-send-failed': 502,
   'media-unavailable': 502,

@@ -10,18 +10,34 @@ import { WhatsappSendError } from '../whatsapp/whatsapp-send.error';
  */
 const UNKNOWN_OBJECT_CODE = 100;
 
+/**
+ * Downloads for operators at once, per instance: each may hold up to
+ * 100 MB in memory while it is answered.
+ */
+export const MAX_OPERATOR_DOWNLOADS = 4;
+
 /** Media files for operators: what a customer sent, or what was uploaded. */
 @Injectable()
 export class OperatorMediaService {
+  private inFlight = 0;
+
   constructor(private readonly whatsapp: WhatsappClient) {}
 
   /**
    * The file's bytes and type, from Meta, up to Meta's own 100 MB cap on
    * media (held in memory: the port returns bytes, not a stream). Rejects
-   * with `media-not-found` when Meta does not know the id, and
-   * `media-unavailable` when Meta fails.
+   * with `media-not-found` when Meta does not know the id,
+   * `media-unavailable` when Meta fails, and `media-busy` while
+   * MAX_OPERATOR_DOWNLOADS downloads are under way.
    */
   async fetch(mediaId: string): Promise<DownloadedMedia> {
+    if (this.inFlight >= MAX_OPERATOR_DOWNLOADS) {
+      throw new DomainError(
+        `Too many media downloads at once (${MAX_OPERATOR_DOWNLOADS}): try again shortly`,
+        'media-busy',
+      );
+    }
+    this.inFlight += 1;
     try {
       return await this.whatsapp.downloadMedia(
         mediaId,
@@ -39,6 +55,8 @@ export class OperatorMediaService {
         `WhatsApp did not give media ${mediaId}: ${error.message}`,
         'media-unavailable',
       );
+    } finally {
+      this.inFlight -= 1;
     }
   }
 }
