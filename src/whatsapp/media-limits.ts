@@ -1,14 +1,5 @@
 import type { MediaType } from './outbound-message';
 
-/** The media types a message can carry, in the Cloud API's words. */
-export const MEDIA_TYPES: readonly MediaType[] = [
-  'image',
-  'audio',
-  'video',
-  'document',
-  'sticker',
-];
-
 /** Longest caption of an image, video or document. */
 export const MEDIA_CAPTION_MAX = 1024;
 
@@ -80,6 +71,9 @@ export const MEDIA_SEND_RULES: Readonly<Record<MediaType, MediaSendRule>> = {
     filename: false,
   },
 };
+
+/** The media types a message can carry, in the Cloud API's words. */
+export const MEDIA_TYPES = Object.keys(MEDIA_SEND_RULES) as MediaType[];
 
 /** `image/jpeg; q=1` → `image/jpeg`. */
 export function baseMimeType(mimeType: string): string {
