@@ -156,6 +156,7 @@ const KNOWN_ADMIN_ROUTES = [
   'DELETE /api/conversations/{phoneNumber}/handoff',
   'POST /api/conversations/{phoneNumber}/reply',
   'GET /api/stats',
+  'GET /api/media/{mediaId}',
 ];
 
 /** Everything a request could have changed, as one comparable value. */

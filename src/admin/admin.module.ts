@@ -10,6 +10,7 @@ import { RedisConnection } from '../redis/redis-connection';
 import { RedisModule } from '../redis/redis.module';
 import { ConversationsController } from './conversations.controller';
 import { FailOpenThrottlerStorage } from './fail-open-throttler.storage';
+import { MediaController } from './media.controller';
 import { MessagingController } from './messaging.controller';
 import { StatsController } from './stats.controller';
 
@@ -47,6 +48,11 @@ import { StatsController } from './stats.controller';
       }),
     }),
   ],
-  controllers: [MessagingController, ConversationsController, StatsController],
+  controllers: [
+    MessagingController,
+    MediaController,
+    ConversationsController,
+    StatsController,
+  ],
 })
 export class AdminModule {}

@@ -7,6 +7,9 @@ export type DomainErrorCode =
   | 'empty-message'
   | 'not-in-handoff'
   | 'whatsapp-send-failed'
+  | 'media-not-found'
+  | 'media-busy'
+  | 'media-unavailable'
   | 'llm-failed'
   | 'llm-not-configured'
   | 'storage-unavailable';

@@ -8,8 +8,13 @@ const STATUS_OF: Record<DomainErrorCode, number> = {
   'invalid-period': 400,
   'empty-message': 400,
   'not-in-handoff': 409,
+  // Meta does not know the media id (or no longer: media ids expire).
+  'media-not-found': 404,
+  // Too many media files held in memory at once: try again shortly.
+  'media-busy': 429,
   // Meta or the LLM refused or failed: a bad gateway, not our fault.
   'whatsapp-send-failed': 502,
+  'media-unavailable': 502,
   'llm-failed': 502,
   'llm-not-configured': 503,
   // Meta delivers a webhook again after a 5xx.

@@ -5,7 +5,16 @@ import { ConversationConfig } from '../config/app-config';
 import { splitMessage } from '../whatsapp/split-message';
 import { ConversationStore } from '../conversation/conversation.store';
 import { OutboxStore } from './outbox.store';
-import { Conversation, Message } from '../conversation/conversation.types';
+import {
+  Conversation,
+  Message,
+  OutboundDraft,
+} from '../conversation/conversation.types';
+import { extensionOf } from '../whatsapp/media-limits';
+import type { MediaMessage } from '../whatsapp/outbound-message';
+import { WhatsappClient } from '../whatsapp/whatsapp.client';
+import { WhatsappSendError } from '../whatsapp/whatsapp-send.error';
+import { mediaContextText, MediaUpload, OperatorMedia } from './operator-media';
 import { OutboxService } from './outbox.service';
 
 export interface OperatorSendResult {
@@ -27,6 +36,7 @@ export class OperatorService {
     private readonly store: OutboxStore,
     private readonly outbox: OutboxService,
     private readonly settings: ConversationConfig,
+    private readonly whatsapp: WhatsappClient,
   ) {}
 
   /** Sends to any customer, opening a conversation when there is none. */
@@ -40,7 +50,38 @@ export class OperatorService {
       new Date(),
       this.settings.sessionTimeoutMs,
     );
-    return this.send(conversation, chunks);
+    return this.send(conversation, textDrafts(chunks));
+  }
+
+  /**
+   * Sends a media message to any customer, opening a conversation when there
+   * is none. A file to upload goes to Meta first: when Meta refuses it,
+   * nothing is recorded. The message is recorded with its media type as its
+   * kind and reads in later turns as `[image] caption`.
+   */
+  async sendMediaToCustomer(
+    waId: string,
+    media: OperatorMedia,
+  ): Promise<OperatorSendResult> {
+    const source =
+      'upload' in media.source
+        ? { id: await this.upload(media.source.upload, media.mediaType) }
+        : media.source;
+    const content: MediaMessage = {
+      type: 'media',
+      mediaType: media.mediaType,
+      source,
+      ...(media.caption !== undefined && { caption: media.caption }),
+      ...(media.filename !== undefined && { filename: media.filename }),
+    };
+    const conversation = await this.conversations.openConversation(
+      waId,
+      new Date(),
+      this.settings.sessionTimeoutMs,
+    );
+    return this.send(conversation, [
+      { author: 'operator', text: mediaContextText(content), content },
+    ]);
   }
 
   /** Replies in the customer's open conversation; 404 when there is none. */
@@ -57,7 +98,26 @@ export class OperatorService {
         'conversation-not-found',
       );
     }
-    return this.send(conversation, chunks);
+    return this.send(conversation, textDrafts(chunks));
+  }
+
+  private async upload(
+    file: MediaUpload,
+    mediaType: OperatorMedia['mediaType'],
+  ): Promise<string> {
+    try {
+      return await this.whatsapp.uploadMedia({
+        bytes: file.bytes,
+        mimeType: file.mimeType,
+        filename: file.filename ?? `${mediaType}.${extensionOf(file.mimeType)}`,
+      });
+    } catch (error) {
+      if (!(error instanceof WhatsappSendError)) throw error;
+      throw new DomainError(
+        `WhatsApp did not accept the upload: ${error.message}`,
+        'whatsapp-send-failed',
+      );
+    }
   }
 
   /** Checked before anything is stored: a refused request changes nothing. */
@@ -71,12 +131,12 @@ export class OperatorService {
 
   private async send(
     conversation: Conversation,
-    chunks: string[],
+    drafts: OutboundDraft[],
   ): Promise<OperatorSendResult> {
     const recorded = await this.store.recordOperatorMessages(
       conversation.id,
       `operator:${randomUUID()}`,
-      chunks.map((chunk) => ({ author: 'operator', text: chunk })),
+      drafts,
       new Date(),
     );
     const report = await this.outbox.sendUnsent(conversation);
@@ -98,4 +158,8 @@ export class OperatorService {
       responses: sent.map((s) => s.response),
     };
   }
+}
+
+function textDrafts(chunks: string[]): OutboundDraft[] {
+  return chunks.map((chunk) => ({ author: 'operator', text: chunk }));
 }

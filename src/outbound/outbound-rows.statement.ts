@@ -16,10 +16,13 @@ import { messageJsonColumns } from '../conversation/row-mappers';
 export function insertOutboundStatement(source: SQL): SQL {
   return sql`
     insert into ${messages}
-           (conversation_id, direction, author, kind, text, content, status, attempts,
-            status_updated_at, sent_at, turn_key, chunk_index, reply_to_id,
-            llm_model, prompt_tokens, completion_tokens)
+           (conversation_id, direction, author, kind, text, content, media_id,
+            status, attempts, status_updated_at, sent_at, turn_key, chunk_index,
+            reply_to_id, llm_model, prompt_tokens, completion_tokens)
     select r.conversation_id, 'outbound', r.author, r.kind, r.text, r.content,
+           -- A media message sent by id shows it, as an inbound one does (mediaIdOf).
+           case when r.content ->> 'type' = 'media'
+                then r.content -> 'source' ->> 'id' end,
            r.status,
            -- Recorded already claimed for sending: as a claim would leave it.
            case when r.status = 'sending' then 1 else 0 end,
@@ -55,4 +58,13 @@ export function kindOf(draft: Pick<OutboundDraft, 'content'>): string {
   const { content } = draft;
   if (!content) return 'text';
   return content.type === 'media' ? content.mediaType : content.type;
+}
+
+/** The media id an outbound message is sent by; null for a link or no media. */
+export function mediaIdOf(
+  draft: Pick<OutboundDraft, 'content'>,
+): string | null {
+  const { content } = draft;
+  if (content?.type !== 'media' || !('id' in content.source)) return null;
+  return content.source.id;
 }

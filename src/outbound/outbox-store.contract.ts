@@ -94,7 +94,7 @@ export function outboxStoreContract(open: () => Promise<DatabaseConnection>) {
     expect(await unansweredIn(stores.connection, id)).toEqual([]);
   });
 
-  it('records media, template and interactive messages with their kind and content, and gives them back to send', async () => {
+  it('records media, template and interactive messages with their kind and content (and the media id a file is sent by), and gives them back to send', async () => {
     const {
       conversationsToAnswer: [id],
     } = await stores.ingest.ingest(
@@ -107,6 +107,12 @@ export function outboxStoreContract(open: () => Promise<DatabaseConnection>) {
       mediaType: 'image' as const,
       source: { link: 'https://example.com/receipt.jpg' },
       caption: 'Your receipt',
+    };
+    const document = {
+      type: 'media' as const,
+      mediaType: 'document' as const,
+      source: { id: '1013859600285441' },
+      filename: 'terms.pdf',
     };
     const buttons = {
       type: 'interactive' as const,
@@ -123,19 +129,22 @@ export function outboxStoreContract(open: () => Promise<DatabaseConnection>) {
       'op-rich',
       [
         { author: 'operator', text: 'Your receipt', content: image },
+        { author: 'operator', text: '[document terms.pdf]', content: document },
         { author: 'operator', text: 'Did that help?', content: buttons },
         { author: 'operator', text: 'Thanks!' },
       ],
       new Date(),
     );
-    expect(recorded.map((m) => [m.kind, m.content])).toEqual([
-      ['image', image],
-      ['interactive', buttons],
-      ['text', null],
+    expect(recorded.map((m) => [m.kind, m.content, m.mediaId])).toEqual([
+      ['image', image, null],
+      ['document', document, '1013859600285441'],
+      ['interactive', buttons, null],
+      ['text', null, null],
     ]);
     const unsent = await stores.outbox.getUnsent(id);
     expect(unsent.map((m) => [m.kind, m.text, m.content])).toEqual([
       ['image', 'Your receipt', image],
+      ['document', '[document terms.pdf]', document],
       ['interactive', 'Did that help?', buttons],
       ['text', 'Thanks!', null],
     ]);

@@ -1,4 +1,4 @@
-import { kindOf } from '../../src/outbound/outbound-rows.statement';
+import { kindOf, mediaIdOf } from '../../src/outbound/outbound-rows.statement';
 import { randomUUID } from 'node:crypto';
 import { ConversationStore } from '../../src/conversation/conversation.store';
 import type {
@@ -247,7 +247,7 @@ export class InMemoryWorld {
       wamid: null,
       kind: kindOf(d),
       text: d.text,
-      mediaId: null,
+      mediaId: mediaIdOf(d),
       content: d.content ?? null,
       status: o.status,
       error: null,
