@@ -304,6 +304,45 @@ describe('the application without LLM and WhatsApp credentials', () => {
     expect(res.status).toBe(200);
   });
 
+  it('answers an operator send 503 while WhatsApp is not configured, and stores nothing', async () => {
+    const configuredAdmin = await startTestApp({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      DATA_DIR: 'memory://',
+      ADMIN_API_KEY: 'admin-key-for-unconfigured-whatsapp',
+    });
+    try {
+      const headers = {
+        authorization: 'Bearer admin-key-for-unconfigured-whatsapp',
+        'content-type': 'application/json',
+      };
+      const send = await fetch(`${configuredAdmin.url}/api/send-message`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ phoneNumber: '+31612345678', message: 'hi' }),
+      });
+      expect(send.status).toBe(503);
+      expect(await send.json()).toMatchObject({
+        success: false,
+        message: expect.stringContaining('WhatsApp is not configured'),
+      });
+      const media = await fetch(
+        `${configuredAdmin.url}/api/media/1013859600285441`,
+        {
+          headers,
+        },
+      );
+      expect(media.status).toBe(503);
+      const session = await fetch(
+        `${configuredAdmin.url}/api/session/31612345678`,
+        { headers },
+      );
+      expect(session.status).toBe(404);
+    } finally {
+      await configuredAdmin.close();
+    }
+  });
+
   it('refuses every admin call while ADMIN_API_KEY is unset', async () => {
     const res = await fetch(`${bare.url}/api/send-message`, {
       method: 'POST',

@@ -214,6 +214,10 @@ export class ConversationsController {
   @ApiEnvelopeResponse(OperatorReplyResultDto)
   @ApiErrorResponse(404, 'No open conversation')
   @ApiErrorResponse(502, 'WhatsApp did not accept the message: …')
+  @ApiErrorResponse(
+    503,
+    'WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN',
+  )
   async reply(
     @Param('phoneNumber', ParsePhoneNumberPipe) phoneNumber: string,
     @Body() body: ReplyDto,

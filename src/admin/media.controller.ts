@@ -52,6 +52,10 @@ export class MediaController {
   @ApiErrorResponse(400, 'mediaId must be a WhatsApp media id: 1 to 30 digits')
   @ApiErrorResponse(404, 'WhatsApp has no media 1013859600285441 …')
   @ApiErrorResponse(502, 'WhatsApp did not give media 1013859600285441: …')
+  @ApiErrorResponse(
+    503,
+    'WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN',
+  )
   async download(
     @Param('mediaId', ParseMediaIdPipe) mediaId: string,
   ): Promise<StreamableFile> {

@@ -97,6 +97,10 @@ export class MessagingController {
     'Validation failed: phoneNumber must be a phone number …; media needs exactly one of link, id and data',
   )
   @ApiErrorResponse(502, 'WhatsApp did not accept the message: …')
+  @ApiErrorResponse(
+    503,
+    'WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN',
+  )
   async sendMessage(
     @Body() body: SendMessageDto,
   ): Promise<ApiEnvelope<GraphSendResponseDto>> {

@@ -12,6 +12,7 @@ export type DomainErrorCode =
   | 'media-unavailable'
   | 'llm-failed'
   | 'llm-not-configured'
+  | 'whatsapp-not-configured'
   | 'storage-unavailable';
 
 /** An error the domain raises on purpose, with a code that says which. */

@@ -20,6 +20,7 @@ describe('httpStatusOf', () => {
     expect(httpStatusOf('media-unavailable')).toBe(502);
     expect(httpStatusOf('llm-failed')).toBe(502);
     expect(httpStatusOf('llm-not-configured')).toBe(503);
+    expect(httpStatusOf('whatsapp-not-configured')).toBe(503);
     expect(httpStatusOf('storage-unavailable')).toBe(503);
   });
 });

@@ -17,6 +17,7 @@ const STATUS_OF: Record<DomainErrorCode, number> = {
   'media-unavailable': 502,
   'llm-failed': 502,
   'llm-not-configured': 503,
+  'whatsapp-not-configured': 503,
   // Meta delivers a webhook again after a 5xx.
   'storage-unavailable': 503,
 };

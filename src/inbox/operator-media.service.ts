@@ -31,6 +31,12 @@ export class OperatorMediaService {
    * MAX_OPERATOR_DOWNLOADS downloads are under way.
    */
   async fetch(mediaId: string): Promise<DownloadedMedia> {
+    if (!this.whatsapp.configured) {
+      throw new DomainError(
+        'WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN',
+        'whatsapp-not-configured',
+      );
+    }
     if (this.inFlight >= MAX_OPERATOR_DOWNLOADS) {
       throw new DomainError(
         `Too many media downloads at once (${MAX_OPERATOR_DOWNLOADS}): try again shortly`,

@@ -45,6 +45,7 @@ export class OperatorService {
     text: string,
   ): Promise<OperatorSendResult> {
     const chunks = this.split(text);
+    this.requireWhatsapp();
     const conversation = await this.conversations.openConversation(
       waId,
       new Date(),
@@ -63,6 +64,7 @@ export class OperatorService {
     waId: string,
     media: OperatorMedia,
   ): Promise<OperatorSendResult> {
+    this.requireWhatsapp();
     const source =
       'upload' in media.source
         ? { id: await this.upload(media.source.upload, media.mediaType) }
@@ -87,6 +89,7 @@ export class OperatorService {
   /** Replies in the customer's open conversation; 404 when there is none. */
   async reply(waId: string, text: string): Promise<OperatorSendResult> {
     const chunks = this.split(text);
+    this.requireWhatsapp();
     const conversation = await this.conversations.findOpenConversation(
       waId,
       new Date(),
@@ -116,6 +119,16 @@ export class OperatorService {
       throw new DomainError(
         `WhatsApp did not accept the upload: ${error.message}`,
         'whatsapp-send-failed',
+      );
+    }
+  }
+
+  /** Checked before anything is stored: without credentials nothing could go out. */
+  private requireWhatsapp(): void {
+    if (!this.whatsapp.configured) {
+      throw new DomainError(
+        'WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN',
+        'whatsapp-not-configured',
       );
     }
   }
