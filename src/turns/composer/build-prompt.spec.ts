@@ -105,14 +105,9 @@ describe('buildPrompt', () => {
     const conversation = messages.slice(1);
     const chars = conversation.reduce((sum, m) => sum + m.content.length, 0);
     expect(chars).toBeLessThanOrEqual(PROMPT_LIMITS.chars);
-    expect(conversation.map((m) => m.content.split(':')[0])).toEqual([
-      'h8',
-      'h9',
-      'n0',
-      'n1',
-      'n2',
-      'n3',
-    ]);
+    expect(
+      conversation.map((m) => (m.content as string).split(':')[0]),
+    ).toEqual(['h8', 'h9', 'n0', 'n1', 'n2', 'n3']);
   });
 
   it('counts the new messages that do not fit the character budget', () => {
