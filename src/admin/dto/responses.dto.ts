@@ -118,9 +118,8 @@ export class MessageDto {
   @ApiProperty({
     type: String,
     nullable: true,
-    enum: ['understood', 'failed', 'skipped'],
     description:
-      'Inbound media: what the bot made of it (null until a turn looked at it; skipped: vision or transcription off, or video)',
+      'Inbound media: what the bot made of it, `understood`, `failed` or `skipped` (vision or transcription off, or video); null until a turn looked at it',
   })
   mediaStatus: string | null;
   @ApiProperty({

@@ -5,6 +5,30 @@ import {
 } from './build-prompt';
 
 describe('buildPrompt', () => {
+  it("gives a customer's image as a text part and an image part, the image counting for no characters", () => {
+    const url = `data:image/jpeg;base64,${'A'.repeat(PROMPT_LIMITS.chars * 2)}`;
+    const messages = buildPrompt({
+      systemPrompt: 'S',
+      businessName: 'B',
+      history: [{ from: 'business', text: 'earlier answer' }],
+      newMessages: [
+        { from: 'customer', text: '[image]', imageUrl: url },
+        { from: 'customer', text: 'is this broken?' },
+      ],
+    });
+    expect(messages.slice(1)).toEqual([
+      { role: 'assistant', content: 'earlier answer' },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: '[image]' },
+          { type: 'image', url },
+        ],
+      },
+      { role: 'user', content: 'is this broken?' },
+    ]);
+  });
+
   it('starts with the built-in system prompt naming the business', () => {
     const [system] = buildPrompt({
       systemPrompt: null,
