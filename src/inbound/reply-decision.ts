@@ -35,10 +35,10 @@ const CONVERSATIONAL_KINDS: ReadonlySet<string> = new Set([
 
 /**
  * The reply decision: a group message gets none; media the turn can read
- * (images, audio, documents, stickers with a media id) goes to the turn; other media
- * (video) with a caption is answered like text, without one it gets the
- * media notice; a
- * conversational kind with some text goes to the LLM; anything else
+ * (images, audio, documents, stickers with a media id) goes to the turn;
+ * other media (video) with a caption is answered like text, without one it
+ * gets the media notice; a conversational kind with some text goes to the
+ * LLM; anything else
  * (reactions, system messages, unknown kinds) is stored and not answered.
  */
 export function decideReply(message: {

@@ -9,7 +9,10 @@ import {
   oggOpusVoiceNote,
   pdfWithText,
 } from '../../../test/support/media-fixtures';
-import { MediaInterpreter } from './media-interpreter';
+import {
+  MEDIA_INSTANCE_CONCURRENCY,
+  MediaInterpreter,
+} from './media-interpreter';
 import { matchesDeclaredType, transcriptionFilename } from './media-type';
 
 function kit(env: Record<string, string> = {}) {
@@ -153,6 +156,33 @@ describe('MediaInterpreter', () => {
       { status: 'skipped' },
     ]);
     expect(whatsapp.downloads).toEqual([]);
+  });
+
+  it('reads at most MEDIA_INSTANCE_CONCURRENCY files at once across turns, and every file in the end', async () => {
+    const { whatsapp, interpreter } = kit();
+    let inFlight = 0;
+    let most = 0;
+    whatsapp.downloadMedia = async () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      throw new Error('gone');
+    };
+    const turn = () =>
+      interpreter.readAll(
+        Array.from({ length: 3 }, (_, i) => ({
+          kind: 'image',
+          mediaId: `${i}`,
+        })),
+      );
+
+    const readings = (
+      await Promise.all(Array.from({ length: 6 }, turn))
+    ).flat();
+
+    expect(readings).toHaveLength(18);
+    expect(most).toBe(MEDIA_INSTANCE_CONCURRENCY);
   });
 
   it('gives up on a file not read in time (timeout)', async () => {

@@ -45,8 +45,13 @@ export interface MediaToRead {
   mediaId: string;
 }
 
-/** How many media files one turn downloads at once, and how long one may take. */
+/**
+ * How many media files one turn reads at once, how many the whole instance
+ * reads at once (turns run concurrently: this bounds the memory held by
+ * downloads), and how long one file may take once its turn has a slot.
+ */
 export const MEDIA_CONCURRENCY = 3;
+export const MEDIA_INSTANCE_CONCURRENCY = 8;
 export const MEDIA_TIMEOUT_MS = 60_000;
 
 class MediaFailure extends Error {
@@ -67,6 +72,9 @@ class MediaFailure extends Error {
  */
 @Injectable()
 export class MediaInterpreter {
+  private reading = 0;
+  private readonly waiting: Array<() => void> = [];
+
   constructor(
     private readonly whatsapp: WhatsappClient,
     private readonly transcriber: Transcriber,
@@ -101,6 +109,34 @@ export class MediaInterpreter {
 
   async read(media: MediaToRead, timeoutMs: number): Promise<MediaReading> {
     if (!this.wouldRead(media.kind)) return { status: 'skipped' };
+    await this.slot();
+    try {
+      return await this.readWithin(media, timeoutMs);
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Waits for one of the instance's MEDIA_INSTANCE_CONCURRENCY reading slots. */
+  private async slot(): Promise<void> {
+    if (this.reading < MEDIA_INSTANCE_CONCURRENCY) {
+      this.reading++;
+      return;
+    }
+    // Handed over by release(), which keeps the count.
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.reading--;
+  }
+
+  private async readWithin(
+    media: MediaToRead,
+    timeoutMs: number,
+  ): Promise<MediaReading> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
