@@ -134,6 +134,16 @@ describe('media understanding, end to end', () => {
         mediaText: 'My order 4411 never arrived',
       }),
     );
+    const session = (await (
+      await fetch(`${app.url}/api/session/${customer}`, {
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      })
+    ).json()) as {
+      data: { context: { previousMessages: Array<{ text: string }> } };
+    };
+    expect(session.data.context.previousMessages.map((m) => m.text)).toContain(
+      '[voice note] My order 4411 never arrived',
+    );
   });
 
   it('shows an image with its caption to a vision model as an image part (data URI)', async () => {

@@ -485,7 +485,7 @@ export class InMemoryConversationStore extends ConversationStore {
         .filter(
           (m) =>
             m.conversationId === conversationId &&
-            m.text !== null &&
+            (m.text !== null || m.mediaText !== null) &&
             m.status !== 'failed' &&
             !excludeIds.includes(m.id),
         )
