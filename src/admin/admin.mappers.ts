@@ -25,5 +25,8 @@ export const toMessageDto = (m: Message): MessageDto => ({
   status: m.status,
   error: m.error,
   mediaId: m.mediaId,
+  mediaStatus: m.mediaStatus,
+  mediaText: m.mediaText,
+  mediaFailure: m.mediaFailure,
   timestamp: m.sentAt.toISOString(),
 });

@@ -7,6 +7,7 @@ import {
   DatabaseConfig,
   HandoffConfig,
   LlmConfig,
+  MediaConfig,
   ServerConfig,
   WhatsappConfig,
 } from './app-config';
@@ -42,6 +43,7 @@ export class AppConfigModule {
         // Each module injects the slice it needs.
         { provide: ServerConfig, useValue: config.server },
         { provide: LlmConfig, useValue: config.llm },
+        { provide: MediaConfig, useValue: config.media },
         { provide: WhatsappConfig, useValue: config.whatsapp },
         { provide: ConversationConfig, useValue: config.conversation },
         { provide: DatabaseConfig, useValue: config.database },
@@ -52,6 +54,7 @@ export class AppConfigModule {
         AppConfig,
         ServerConfig,
         LlmConfig,
+        MediaConfig,
         WhatsappConfig,
         ConversationConfig,
         DatabaseConfig,

@@ -26,6 +26,17 @@ export abstract class LlmConfig {
 }
 
 /** A slice of the validated configuration, injectable on its own (its class is the token). */
+export abstract class MediaConfig {
+  /** Images and stickers go to the model as image inputs. */
+  abstract readonly vision: boolean;
+  /** Null: voice notes are not transcribed. */
+  abstract readonly transcriptionModel: string | null;
+  /** Null: OPENAI_BASE_URL (or OpenAI). */
+  abstract readonly transcriptionBaseUrl: string | null;
+  abstract readonly documentMaxChars: number;
+}
+
+/** A slice of the validated configuration, injectable on its own (its class is the token). */
 export abstract class HandoffConfig {
   abstract readonly keywords: string[];
   abstract readonly message: string;
@@ -76,6 +87,7 @@ export abstract class DatabaseConfig {
 export class AppConfig {
   readonly server: ServerConfig;
   readonly llm: LlmConfig;
+  readonly media: MediaConfig;
   readonly whatsapp: WhatsappConfig;
   readonly conversation: ConversationConfig;
   readonly database: DatabaseConfig;
@@ -108,6 +120,12 @@ export class AppConfig {
       fallbackMessage: env.FALLBACK_MESSAGE,
       mediaReplyMessage: env.MEDIA_REPLY_MESSAGE,
       handoffTool: env.LLM_HANDOFF_TOOL,
+    };
+    this.media = {
+      vision: env.LLM_VISION,
+      transcriptionModel: env.OPENAI_TRANSCRIPTION_MODEL.trim() || null,
+      transcriptionBaseUrl: env.OPENAI_TRANSCRIPTION_BASE_URL ?? null,
+      documentMaxChars: env.DOCUMENT_MAX_CHARS,
     };
     this.whatsapp = {
       phoneNumberId: env.WHATSAPP_PHONE_NUMBER_ID ?? null,

@@ -126,6 +126,29 @@ export class EnvironmentVariables {
   @MinLength(1)
   MEDIA_REPLY_MESSAGE: string = DEFAULT_MEDIA_REPLY_MESSAGE;
 
+  /** Show images and stickers to the model (image inputs); off: the media notice. */
+  @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) =>
+    parseBoolean(obj[key]),
+  )
+  @IsBoolean({ message: 'LLM_VISION must be true or false' })
+  LLM_VISION: boolean = false;
+
+  /** Model of `POST /audio/transcriptions` for voice notes; empty disables transcription. */
+  @IsString()
+  OPENAI_TRANSCRIPTION_MODEL: string = 'gpt-4o-mini-transcribe';
+
+  /** Where transcription runs, when not at OPENAI_BASE_URL. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true })
+  OPENAI_TRANSCRIPTION_BASE_URL?: string;
+
+  /** The most characters of a document's text the model is given. */
+  @IsInt()
+  @Min(100)
+  @Max(1_000_000)
+  DOCUMENT_MAX_CHARS: number = 20000;
+
   /** Offer the LLM a `request_human` tool; turn off for models without tool calling. */
   @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) =>
     parseBoolean(obj[key]),

@@ -1,5 +1,6 @@
 import type {
   ConversationState,
+  MediaStatus,
   OutboundContent,
   MessageAuthor,
   MessageDirection,
@@ -9,6 +10,7 @@ import type {
 
 export type {
   ConversationState,
+  MediaStatus,
   OutboundContent,
   MessageAuthor,
   MessageDirection,
@@ -60,6 +62,22 @@ export interface Message {
   llmModel: string | null;
   promptTokens: number | null;
   completionTokens: number | null;
+  /** Inbound media: a transcript, a document's text, or an image's caption, once understood. */
+  mediaText: string | null;
+  /** Inbound media: null until a turn has looked at it. */
+  mediaStatus: MediaStatus | null;
+  /** Why understanding the media failed. */
+  mediaFailure: string | null;
+  /** An inbound document's file name, as the customer's phone gave it. */
+  mediaFilename: string | null;
+}
+
+/** What understanding one inbound message's media gave, stored on the message. */
+export interface MediaResult {
+  messageId: number;
+  status: MediaStatus;
+  text: string | null;
+  failure: string | null;
 }
 
 /** What a turn reads about its conversation, in one consistent read. */

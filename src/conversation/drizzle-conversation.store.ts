@@ -140,7 +140,7 @@ export class DrizzleConversationStore extends ConversationStore {
       .where(
         and(
           eq(messages.conversationId, conversationId),
-          sql`${messages.text} is not null`,
+          sql`(${messages.text} is not null or ${messages.mediaText} is not null)`,
           ne(messages.status, 'failed'),
           excludeIds.length > 0
             ? notInArray(messages.id, excludeIds)

@@ -37,7 +37,18 @@ export const toMessage = (row: MessageRow): Message => ({
   llmModel: row.llmModel,
   promptTokens: row.promptTokens,
   completionTokens: row.completionTokens,
+  mediaText: row.mediaText,
+  mediaStatus: row.mediaStatus,
+  mediaFailure: row.mediaFailure,
+  mediaFilename: documentFilename(row.raw),
 });
+
+/** A document message's `document.filename` in Meta's payload. */
+function documentFilename(raw: unknown): string | null {
+  const document = (raw as { document?: { filename?: unknown } } | null)
+    ?.document;
+  return typeof document?.filename === 'string' ? document.filename : null;
+}
 
 /**
  * Columns of a message under the names of `Message`, for statements that
@@ -69,8 +80,12 @@ export function messageJsonColumns(alias = ''): string {
     'llm_model as "llmModel"',
     'prompt_tokens as "promptTokens"',
     'completion_tokens as "completionTokens"',
+    'media_text as "mediaText"',
+    'media_status as "mediaStatus"',
+    'media_failure as "mediaFailure"',
   ]
     .map((column) => of + column)
+    .concat(`${of}raw->'document'->>'filename' as "mediaFilename"`)
     .join(', ');
 }
 

@@ -37,6 +37,9 @@ export type MessageStatus =
   | 'played'
   | 'failed';
 
+/** What became of an inbound media file: understood, failed, or not looked at (vision off, video). */
+export type MediaStatus = 'understood' | 'failed' | 'skipped';
+
 export interface StoredError {
   code: number | string | null;
   title: string | null;
@@ -113,6 +116,15 @@ export const messages = pgTable(
     replyToId: bigint('reply_to_id', { mode: 'number' }),
     /** Outbound: when the Graph API accepted it. */
     acceptedAt: timestamp('accepted_at', { withTimezone: true }),
+    /**
+     * Inbound media: what the turn understood of it, read by later turns
+     * without downloading again (a transcript, a document's text, an image's
+     * caption), and whether that worked (`understood` | `failed` | `skipped`).
+     */
+    mediaText: text('media_text'),
+    mediaStatus: text('media_status').$type<MediaStatus>(),
+    /** Why understanding the media failed (`download-failed`, `wrong-type`, …). */
+    mediaFailure: text('media_failure'),
     llmModel: text('llm_model'),
     promptTokens: integer('prompt_tokens'),
     completionTokens: integer('completion_tokens'),

@@ -53,12 +53,24 @@ export interface LlmCalledEvent {
   failure: string | null;
 }
 
+/** A turn could not understand an inbound media file (download, type, transcription, extraction). */
+export interface MediaFailedEvent {
+  type: 'media.failed';
+  conversationId: string;
+  messageId: number;
+  /** The message kind: audio, image, document, sticker. */
+  kind: string;
+  /** download-failed | too-large | timeout | wrong-type | unsupported-format | transcription-failed | … */
+  reason: string;
+}
+
 export type DomainEvent =
   | MessagesStoredEvent
   | ConversationStateChangedEvent
   | MessageSendSettledEvent
   | TurnDoneEvent
-  | LlmCalledEvent;
+  | LlmCalledEvent
+  | MediaFailedEvent;
 
 export type DomainEventHandler = (event: DomainEvent) => void;
 

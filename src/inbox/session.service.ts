@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain.error';
 import { ConversationConfig } from '../config/app-config';
 import { ConversationStore } from '../conversation/conversation.store';
+import { toPromptEntry } from '../turns/composer/prompt-entry';
 import {
   ConversationState,
   MessageAuthor,
@@ -58,7 +59,8 @@ export class SessionService {
         previousMessages: recent.map((m) => ({
           role: m.direction === 'inbound' ? 'user' : 'assistant',
           author: m.author,
-          text: m.text ?? '',
+          // Understood media reads as the model reads it ("[voice note] …").
+          text: m.mediaText !== null ? toPromptEntry(m).text : (m.text ?? ''),
           timestamp: m.sentAt,
         })),
       },

@@ -46,6 +46,24 @@ describe('DomainEventMetrics', () => {
     expect(await of('error')).toBe(1);
   });
 
+  it('counts media failures by kind and reason', async () => {
+    const failed = (kind: string, reason: string) =>
+      events.publish({
+        type: 'media.failed',
+        conversationId: 'c',
+        messageId: 1,
+        kind,
+        reason,
+      });
+    failed('audio', 'transcription-failed');
+    failed('audio', 'transcription-failed');
+    failed('image', 'wrong-type');
+    const of = (kind: string, reason: string) =>
+      valueOf(metrics, 'clariops_media_failures_total', { kind, reason });
+    expect(await of('audio', 'transcription-failed')).toBe(2);
+    expect(await of('image', 'wrong-type')).toBe(1);
+  });
+
   it('counts sends by author and failures by code', async () => {
     const base = { conversationId: 'c', messageId: 1, wamid: null };
     events.publish({

@@ -47,6 +47,9 @@ export class DomainEventMetrics implements OnModuleDestroy {
         m.llmTokens.inc({ kind: 'prompt' }, event.promptTokens);
         m.llmTokens.inc({ kind: 'completion' }, event.completionTokens);
         return;
+      case 'media.failed':
+        m.mediaFailures.inc({ kind: event.kind, reason: event.reason });
+        return;
       case 'conversation.state-changed':
         m.stateChanges.inc({ state: event.state, actor: event.actor });
         return;

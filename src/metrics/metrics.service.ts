@@ -42,6 +42,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly mediaFailures = new Counter({
+    name: 'clariops_media_failures_total',
+    help: 'Inbound media a turn could not understand (answered with the media notice), by message kind and reason',
+    labelNames: ['kind', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly llmFailures = new Counter({
     name: 'clariops_llm_failures_total',
     help: 'LLM calls that failed and were answered with the fallback text, by reason',

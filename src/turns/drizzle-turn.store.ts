@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { sql } from 'drizzle-orm';
 import type {
   Conversation,
+  MediaResult,
   Message,
   OutboundDraft,
   StateChange,
@@ -158,7 +159,8 @@ export class DrizzleTurnStore extends TurnStore {
         'history', (
           select coalesce(json_agg(x order by x."createdAt", x.id), '[]')
             from (select ${MESSAGE_COLUMNS} from ${messages} m
-                   where m.conversation_id = c.id and m.text is not null
+                   where m.conversation_id = c.id
+                     and (m.text is not null or m.media_text is not null)
                      and m.status <> 'failed'
                      and not (m.direction = 'inbound' and m.answered_at is null)
                      and m.reply_action is distinct from 'not-served'
@@ -193,6 +195,23 @@ export class DrizzleTurnStore extends TurnStore {
         recentTurnTimes: turn.turnTimes.map((t) => new Date(t)),
       };
     });
+  }
+
+  async saveMediaResults(results: MediaResult[]): Promise<void> {
+    if (results.length === 0) return;
+    const input = results.map((r) => ({
+      id: r.messageId,
+      status: r.status,
+      text: r.text,
+      failure: r.failure,
+    }));
+    await this.db.execute(sql`
+      update ${messages} m
+         set media_status = i.status, media_text = i.text,
+             media_failure = i.failure
+        from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
+             as i(id bigint, status text, text text, failure text)
+       where m.id = i.id and m.direction = 'inbound'`);
   }
 
   recordReply(

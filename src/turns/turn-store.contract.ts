@@ -63,6 +63,59 @@ export function turnStoreContract(open: () => Promise<DatabaseConnection>) {
     expect(await stores.turns.findConversationsWithPendingWork()).toEqual([id]);
   });
 
+  it('stores what a turn understood of inbound media, reads it back, and keeps understood captionless media in the context', async () => {
+    const customer = '14155550177';
+    const voice = inbound({
+      customerWaId: customer,
+      kind: 'audio',
+      text: null,
+      mediaId: 'media-voice',
+      raw: { type: 'audio', audio: { id: 'media-voice' } },
+    });
+    const doc = inbound({
+      customerWaId: customer,
+      kind: 'document',
+      text: null,
+      mediaId: 'media-doc',
+      raw: { type: 'document', document: { filename: 'terms.pdf' } },
+    });
+    const {
+      conversationsToAnswer: [id],
+    } = await stores.ingest.ingest(
+      batch({ messages: [voice, doc] }),
+      t0,
+      TIMEOUT,
+    );
+    const [v, d] = await unansweredIn(stores.connection, id);
+
+    await stores.turns.saveMediaResults([
+      { messageId: v.id, status: 'understood', text: 'hello', failure: null },
+      {
+        messageId: d.id,
+        status: 'failed',
+        text: null,
+        failure: 'wrong-type: not a pdf',
+      },
+    ]);
+    const before = await stores.turns.loadTurn(id, 10, t0);
+    expect(
+      before?.unanswered.map((m) => [
+        m.mediaStatus,
+        m.mediaText,
+        m.mediaFailure,
+        m.mediaFilename,
+      ]),
+    ).toEqual([
+      ['understood', 'hello', null, null],
+      ['failed', null, 'wrong-type: not a pdf', 'terms.pdf'],
+    ]);
+
+    await stores.turns.recordReply(id, [v.id, d.id], 'turn-media', [], at(1));
+    const after = await stores.turns.loadTurn(id, 10, t0);
+    // The transcript is context; the failed document has nothing to read.
+    expect(after?.history.map((m) => m.mediaText)).toEqual(['hello']);
+  });
+
   it('counts the turns that replied to a customer recently', async () => {
     const {
       conversationsToAnswer: [id],

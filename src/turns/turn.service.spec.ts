@@ -12,6 +12,11 @@ import {
   InMemoryWorld,
   webhookWith,
 } from '../../test/support/in-memory-stores';
+import { MediaInterpreter } from '../inbound/media/media-interpreter';
+import { TranscriptionError } from '../llm/transcriber';
+import { FakeTranscriber } from '../../test/support/fake-transcriber';
+import { oggOpusVoiceNote } from '../../test/support/media-fixtures';
+import { MediaStep } from './composer/media-step';
 import { ReplyComposer } from './composer/reply-composer';
 import { TurnService } from './turn.service';
 
@@ -27,9 +32,20 @@ function turnKit(env: Record<string, string> = {}) {
   events.subscribe((event) => published.push(event));
   const llm = new FakeLlm();
   const whatsapp = new FakeWhatsapp();
+  const transcriber = new FakeTranscriber();
+  const composer = new ReplyComposer(
+    llm,
+    config,
+    events,
+    new MediaStep(
+      new MediaInterpreter(whatsapp, transcriber, config.media),
+      world.turns,
+      events,
+    ),
+  );
   const turns = new TurnService(
     world.turns,
-    new ReplyComposer(llm, config, events),
+    composer,
     whatsapp,
     new OutboxService(world.outbox, whatsapp, events),
     config.conversation,
@@ -55,6 +71,8 @@ function turnKit(env: Record<string, string> = {}) {
     published,
     llm,
     whatsapp,
+    transcriber,
+    composer,
     turns,
     receive,
     turnsDone,
@@ -302,6 +320,95 @@ describe('TurnService', () => {
 
       expect(whatsapp.texts).toEqual([config.llm.mediaReplyMessage]);
       expect(llm.prompts).toEqual([]);
+    });
+  });
+
+  describe('media', () => {
+    const voiceNote = (wamid: string, customer: string, mediaId: string) => ({
+      ...inboundText(wamid, customer),
+      kind: 'audio',
+      text: null,
+      mediaId,
+      reply: 'llm' as const,
+    });
+
+    it('gives the model a voice note as its transcript and stores it on the message', async () => {
+      const { turns, world, whatsapp, transcriber, llm, receive } = turnKit();
+      whatsapp.addMedia(
+        'media.1',
+        oggOpusVoiceNote(),
+        'audio/ogg; codecs=opus',
+      );
+      transcriber.answer('where is my order 4411?');
+      const id = await receive(voiceNote('wamid.v1', '4860200020', 'media.1'));
+
+      await turns.run(id);
+
+      expect(JSON.stringify(llm.prompts[0])).toContain(
+        '[voice note] where is my order 4411?',
+      );
+      const stored = world.messageRows.find((m) => m.wamid === 'wamid.v1');
+      expect(stored).toMatchObject({
+        mediaStatus: 'understood',
+        mediaText: 'where is my order 4411?',
+        mediaFailure: null,
+      });
+      expect(whatsapp.texts).toHaveLength(1);
+    });
+
+    it('transcribes once when the turn is composed again: the stored transcript is read back', async () => {
+      const { world, whatsapp, transcriber, composer, receive } = turnKit();
+      whatsapp.addMedia('media.2', oggOpusVoiceNote(), 'audio/ogg');
+      const id = await receive(voiceNote('wamid.v2', '4860200021', 'media.2'));
+
+      for (let run = 0; run < 2; run++) {
+        const snapshot = await world.turns.loadTurn(id, 10, new Date(0));
+        await composer.compose(snapshot!, {});
+      }
+
+      expect(transcriber.files).toHaveLength(1);
+      expect(whatsapp.downloads).toEqual(['media.2']);
+    });
+
+    it('answers with the media notice when transcription fails; the failure is stored, logged and published once', async () => {
+      const {
+        turns,
+        world,
+        whatsapp,
+        transcriber,
+        llm,
+        receive,
+        published,
+        config,
+      } = turnKit();
+      whatsapp.addMedia('media.3', oggOpusVoiceNote(), 'audio/ogg');
+      transcriber.answer(
+        new TranscriptionError('transcription-failed', 'answered 503'),
+      );
+      const id = await receive(voiceNote('wamid.v3', '4860200022', 'media.3'));
+
+      await turns.run(id);
+
+      expect(whatsapp.texts).toEqual([config.llm.mediaReplyMessage]);
+      expect(llm.prompts).toEqual([]);
+      expect(
+        world.messageRows.find((m) => m.wamid === 'wamid.v3'),
+      ).toMatchObject({
+        mediaStatus: 'failed',
+        mediaFailure: 'transcription-failed: answered 503',
+        answeredAt: expect.any(Date),
+      });
+      expect(published.filter((e) => e.type === 'media.failed')).toEqual([
+        expect.objectContaining({
+          kind: 'audio',
+          reason: 'transcription-failed',
+        }),
+      ]);
+      expect(
+        lines.some(
+          (l) => l.level === 'warn' && /transcription-failed/.test(l.text),
+        ),
+      ).toBe(true);
     });
   });
 

@@ -1,4 +1,5 @@
 import type {
+  MediaResult,
   Message,
   OutboundDraft,
   StateChange,
@@ -35,6 +36,13 @@ export abstract class TurnStore {
     now: Date,
     handoff?: StateChange,
   ): Promise<Message[] | null>;
+
+  /**
+   * Stores what a turn understood of inbound media (a transcript, a
+   * document's text, a failure), before it composes, so a turn run again
+   * reads it instead of downloading and transcribing again.
+   */
+  abstract saveMediaResults(results: MediaResult[]): Promise<void>;
 
   /**
    * Conversations with unanswered inbound messages (outside a handoff) or

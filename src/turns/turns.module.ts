@@ -9,6 +9,8 @@ import { OutboundModule } from '../outbound/outbound.module';
 import { RedisConnection } from '../redis/redis-connection';
 import { RedisModule } from '../redis/redis.module';
 import { WhatsappModule } from '../whatsapp/whatsapp.module';
+import { MediaModule } from '../inbound/media/media.module';
+import { MediaStep } from './composer/media-step';
 import { ReplyComposer } from './composer/reply-composer';
 import { DrizzleTurnStore } from './drizzle-turn.store';
 import { PendingWorkSweeper } from './pending-work.sweeper';
@@ -32,6 +34,7 @@ import { TurnStore } from './turn.store';
     RedisModule,
     OutboundModule,
     ConversationModule,
+    MediaModule,
   ],
   providers: [
     { provide: TurnStore, useClass: DrizzleTurnStore },
@@ -54,6 +57,7 @@ import { TurnStore } from './turn.store';
     },
     TurnService,
     ReplyComposer,
+    MediaStep,
     ResponsePreviewService,
     PendingWorkSweeper,
     QueueMetrics,

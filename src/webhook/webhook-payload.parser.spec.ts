@@ -875,21 +875,32 @@ describe('parseWebhookPayload', () => {
       },
     );
 
+    it('keeps the media id of an uncaptioned video and sends a media notice', () => {
+      const message = onlyMessage(
+        inbound({ type: 'video', video: { id: 'V1', mime_type: 'video/mp4' } }),
+      );
+      expect(message).toMatchObject({
+        kind: 'video',
+        text: null,
+        mediaId: 'V1',
+        reply: 'media-notice',
+      });
+    });
+
     it.each([
-      ['video', { id: 'V1', mime_type: 'video/mp4' }, null],
-      ['document', { id: 'D1', filename: 'a.pdf' }, null],
-      ['audio', { id: 'A1', mime_type: 'audio/ogg', voice: true }, null],
-      ['sticker', { id: 'S1', mime_type: 'image/webp', animated: false }, null],
-      ['image', { id: 'I1' }, null],
+      ['document', { id: 'D1', filename: 'a.pdf' }],
+      ['audio', { id: 'A1', mime_type: 'audio/ogg', voice: true }],
+      ['sticker', { id: 'S1', mime_type: 'image/webp', animated: false }],
+      ['image', { id: 'I1' }],
     ])(
-      'keeps the media id of an uncaptioned %s and sends a media notice',
-      (kind, media, text) => {
+      'keeps the media id of an uncaptioned %s and leaves it to the turn to read',
+      (kind, media) => {
         const message = onlyMessage(inbound({ type: kind, [kind]: media }));
         expect(message).toMatchObject({
           kind,
-          text,
+          text: null,
           mediaId: media.id,
-          reply: 'media-notice',
+          reply: 'llm',
         });
       },
     );
@@ -1324,7 +1335,7 @@ describe('parseWebhookPayload', () => {
         expect(message.customerId.trim()).not.toBe('');
         expect(Number.isNaN(message.timestamp.getTime())).toBe(false);
         expect(['llm', 'media-notice', 'none']).toContain(message.reply);
-        if (message.reply === 'llm') {
+        if (message.reply === 'llm' && !message.mediaId) {
           expect(message.text?.trim()).toBeTruthy();
         }
       }

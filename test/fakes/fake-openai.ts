@@ -34,6 +34,53 @@ export type ChatBehaviour =
   | { type: 'empty'; content?: '' | null }
   | { type: 'tool-call'; name: string; arguments: string };
 
+/** A valid `POST /v1/audio/transcriptions` request, as the fake parsed its multipart body. */
+export interface TranscriptionRequest {
+  model: string;
+  filename: string;
+  /** The file part's own content type. */
+  mimeType: string;
+  bytes: Buffer;
+  /** The other form fields (response_format, language, …). */
+  fields: Record<string, string>;
+}
+
+export type TranscriptionBehaviour =
+  | { type: 'text'; text: string }
+  | { type: 'error'; status: number; message?: string };
+
+/** Models `/audio/transcriptions` knows. */
+const TRANSCRIPTION_MODELS = new Set([
+  'whisper-1',
+  'gpt-4o-transcribe',
+  'gpt-4o-mini-transcribe',
+  'gpt-4o-transcribe-diarize',
+]);
+/** The extensions the endpoint decodes; anything else is a 400 (`.oga` and `.opus` included). */
+const TRANSCRIPTION_EXTENSIONS = [
+  'flac',
+  'mp3',
+  'mp4',
+  'mpeg',
+  'mpga',
+  'm4a',
+  'ogg',
+  'wav',
+  'webm',
+];
+const TRANSCRIPTION_FIELDS = new Set([
+  'file',
+  'model',
+  'chunking_strategy',
+  'include[]',
+  'language',
+  'prompt',
+  'response_format',
+  'stream',
+  'temperature',
+  'timestamp_granularities[]',
+]);
+
 type Json = Record<string, unknown>;
 type Resolved = Exclude<ChatBehaviour, { type: 'delay' }>;
 
@@ -160,6 +207,9 @@ function defaultErrorMessage(status: number): string {
  * last user message).
  */
 export class FakeOpenAi {
+  /** Valid transcription requests, in arrival order. */
+  readonly transcriptions: TranscriptionRequest[] = [];
+  private transcriptionQueue: TranscriptionBehaviour[] = [];
   /** Valid chat requests (the ones that consumed a behaviour), in arrival order. */
   readonly requests: ChatRequest[] = [];
   /** Every request the real API would have rejected with a 400/404, described. */
@@ -215,8 +265,15 @@ export class FakeOpenAi {
     this.queue.push(...behaviours);
   }
 
-  /** Clears requests, violations, the queue and the default. */
+  /** Answers for the next transcriptions; then `transcript of <file name>`. */
+  enqueueTranscription(...behaviours: TranscriptionBehaviour[]): void {
+    this.transcriptionQueue.push(...behaviours);
+  }
+
+  /** Clears requests, violations, the queues and the default. */
   reset(): void {
+    this.transcriptions.length = 0;
+    this.transcriptionQueue = [];
     this.requests.length = 0;
     this.violations.length = 0;
     this.queue = [];
@@ -243,9 +300,18 @@ export class FakeOpenAi {
     req: IncomingMessage,
     res: ServerResponse,
   ): Promise<void> {
-    const raw = await this.readBody(req, res);
-    if (raw === null) return;
+    const body = await this.readBody(req, res);
+    if (body === null) return;
+    const raw = body.toString('utf8');
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+
+    if (
+      req.method === 'POST' &&
+      path.replace(/\/$/, '') === '/v1/audio/transcriptions'
+    ) {
+      await this.transcribe(body, req, res);
+      return;
+    }
 
     if (
       req.method !== 'POST' ||
@@ -302,6 +368,104 @@ export class FakeOpenAi {
       behaviour = behaviour.then ?? this.defaultBehaviour();
     }
     this.answer(res, request, behaviour);
+  }
+
+  /**
+   * `POST /v1/audio/transcriptions`: a multipart form parsed as the real
+   * API parses it; the model must be one it knows and the file name must
+   * carry an extension it decodes.
+   */
+  private async transcribe(
+    body: Buffer,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    if (header(req, 'authorization') !== `Bearer ${this.apiKey}`) {
+      this.sendError(
+        res,
+        401,
+        'Incorrect API key provided.',
+        'invalid_request_error',
+        null,
+        'invalid_api_key',
+      );
+      return;
+    }
+    const reject = (message: string, param: string | null) => {
+      this.violations.push(`transcription: ${message}`);
+      this.sendError(res, 400, message, 'invalid_request_error', param, null);
+    };
+    const contentType = header(req, 'content-type');
+    if (!contentType.toLowerCase().startsWith('multipart/form-data')) {
+      reject(`expected multipart/form-data, got ${contentType}`, null);
+      return;
+    }
+    let form: FormData;
+    try {
+      form = await new Request('http://fake/', {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: new Uint8Array(body),
+      }).formData();
+    } catch (error) {
+      reject(`could not parse the multipart body: ${String(error)}`, null);
+      return;
+    }
+    const fields: Record<string, string> = {};
+    let file: File | null = null;
+    for (const [name, value] of form.entries()) {
+      if (!TRANSCRIPTION_FIELDS.has(name)) {
+        reject(`Unrecognized request argument supplied: ${name}`, name);
+        return;
+      }
+      if (typeof value === 'string') fields[name] = value;
+      else if (name === 'file') file = value;
+    }
+    const model = fields.model ?? '';
+    if (!TRANSCRIPTION_MODELS.has(model)) {
+      reject(
+        `The model \`${model}\` does not exist or you do not have access to it.`,
+        'model',
+      );
+      return;
+    }
+    if (!file) {
+      reject("you must provide a 'file' field", 'file');
+      return;
+    }
+    const ext = /\.([^.]+)$/.exec(file.name)?.[1]?.toLowerCase() ?? '';
+    if (!TRANSCRIPTION_EXTENSIONS.includes(ext)) {
+      reject(
+        `Invalid file format. Supported formats: ${JSON.stringify(TRANSCRIPTION_EXTENSIONS)}`,
+        'file',
+      );
+      return;
+    }
+    const request: TranscriptionRequest = {
+      model,
+      filename: file.name,
+      mimeType: file.type,
+      bytes: Buffer.from(await file.arrayBuffer()),
+      fields,
+    };
+    this.transcriptions.push(request);
+    const behaviour: TranscriptionBehaviour =
+      this.transcriptionQueue.shift() ?? {
+        type: 'text',
+        text: `transcript of ${file.name}`,
+      };
+    if (behaviour.type === 'error') {
+      this.sendError(
+        res,
+        behaviour.status,
+        behaviour.message ?? defaultErrorMessage(behaviour.status),
+        defaultErrorType(behaviour.status),
+        null,
+        defaultErrorCode(behaviour.status),
+      );
+      return;
+    }
+    this.sendJson(res, 200, { text: behaviour.text });
   }
 
   private defaultBehaviour(): ChatBehaviour {
@@ -623,12 +787,12 @@ export class FakeOpenAi {
   private readBody(
     req: IncomingMessage,
     res: ServerResponse,
-  ): Promise<string | null> {
+  ): Promise<Buffer | null> {
     return new Promise((resolve) => {
       const chunks: Buffer[] = [];
       let size = 0;
       let settled = false;
-      const finish = (value: string | null) => {
+      const finish = (value: Buffer | null) => {
         if (settled) return;
         settled = true;
         resolve(value);
@@ -653,7 +817,7 @@ export class FakeOpenAi {
         }
         chunks.push(chunk);
       });
-      req.on('end', () => finish(Buffer.concat(chunks).toString('utf8')));
+      req.on('end', () => finish(Buffer.concat(chunks)));
       req.on('error', () => finish(null));
       req.on('close', () => finish(null));
     });

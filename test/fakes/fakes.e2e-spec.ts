@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import axios from 'axios';
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { FakeGraphApi } from './fake-graph-api';
 import { FakeOpenAi } from './fake-openai';
 import { waitFor } from './wait-for';
@@ -312,6 +312,55 @@ describe('FakeOpenAi with the real openai SDK', () => {
     });
     expect(fake.violations).toHaveLength(2);
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it('transcribes a multipart upload with the SDK, recording the model, file name and bytes', async () => {
+    const bytes = Buffer.from('OggS fake opus bytes');
+
+    const result = await client.audio.transcriptions.create({
+      model: 'gpt-4o-mini-transcribe',
+      file: await toFile(bytes, 'voice.ogg', { type: 'audio/ogg' }),
+    });
+
+    expect(result.text).toBe('transcript of voice.ogg');
+    expect(fake.transcriptions).toEqual([
+      expect.objectContaining({
+        model: 'gpt-4o-mini-transcribe',
+        filename: 'voice.ogg',
+        mimeType: 'audio/ogg',
+        bytes,
+      }),
+    ]);
+    expect(fake.violations).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a file name the endpoint does not decode (.oga)',
+      'whisper-1',
+      'voice.oga',
+    ],
+    ['an unknown model', 'gpt-4.1-mini', 'voice.ogg'],
+  ])('rejects %s with 400 and records a violation', async (_, model, name) => {
+    const failed = client.audio.transcriptions.create({
+      model,
+      file: await toFile(Buffer.from('x'), name),
+    });
+
+    await expect(failed).rejects.toMatchObject({ status: 400 });
+    expect(fake.transcriptions).toEqual([]);
+    expect(fake.violations).toHaveLength(1);
+  });
+
+  it('answers an enqueued transcription failure with its status', async () => {
+    fake.enqueueTranscription({ type: 'error', status: 503 });
+
+    const failed = client.audio.transcriptions.create({
+      model: 'whisper-1',
+      file: await toFile(Buffer.from('x'), 'voice.mp3'),
+    });
+
+    await expect(failed).rejects.toMatchObject({ status: 503 });
   });
 
   it('answers 404 on any other route', async () => {

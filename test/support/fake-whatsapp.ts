@@ -58,8 +58,28 @@ export class FakeWhatsapp extends WhatsappClient {
     return Promise.resolve({ wamid, waId, response: { call } });
   }
 
-  downloadMedia(): Promise<DownloadedMedia> {
-    return Promise.reject(new Error('FakeWhatsapp holds no media'));
+  /** Media a customer "sent", by media id (see addMedia). */
+  private readonly media = new Map<
+    string,
+    { bytes: Buffer; mimeType: string }
+  >();
+  /** Every media id downloaded, in order. */
+  readonly downloads: string[] = [];
+
+  addMedia(mediaId: string, bytes: Buffer, mimeType: string): void {
+    this.media.set(mediaId, { bytes, mimeType });
+  }
+
+  downloadMedia(mediaId: string, maxBytes: number): Promise<DownloadedMedia> {
+    this.downloads.push(mediaId);
+    const file = this.media.get(mediaId);
+    if (!file) return Promise.reject(new Error(`no media ${mediaId}`));
+    if (file.bytes.length > maxBytes) {
+      return Promise.reject(
+        new Error(`media is over the ${maxBytes}-byte limit`),
+      );
+    }
+    return Promise.resolve({ ...file, sha256: null });
   }
 
   uploadMedia(): Promise<string> {

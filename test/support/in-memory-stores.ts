@@ -4,6 +4,7 @@ import { ConversationStore } from '../../src/conversation/conversation.store';
 import type {
   Conversation,
   EventActor,
+  MediaResult,
   Message,
   OutboundDraft,
   StateChange,
@@ -216,6 +217,15 @@ export class InMemoryWorld {
       llmModel: null,
       promptTokens: null,
       completionTokens: null,
+      mediaText: null,
+      mediaStatus: null,
+      mediaFailure: null,
+      mediaFilename:
+        m.kind === 'document' &&
+        typeof (m.raw as { document?: { filename?: unknown } })?.document
+          ?.filename === 'string'
+          ? (m.raw as { document: { filename: string } }).document.filename
+          : null,
       attempts: 0,
       statusUpdatedAt: null,
       raw: m.raw,
@@ -262,6 +272,10 @@ export class InMemoryWorld {
       llmModel: d.llm?.model ?? null,
       promptTokens: d.llm?.promptTokens ?? null,
       completionTokens: d.llm?.completionTokens ?? null,
+      mediaText: null,
+      mediaStatus: null,
+      mediaFailure: null,
+      mediaFilename: null,
       // Recorded already claimed for sending: as a claim would leave it.
       attempts: o.status === 'sending' ? 1 : 0,
       statusUpdatedAt: o.status === 'sending' ? o.now : null,
@@ -471,7 +485,7 @@ export class InMemoryConversationStore extends ConversationStore {
         .filter(
           (m) =>
             m.conversationId === conversationId &&
-            m.text !== null &&
+            (m.text !== null || m.mediaText !== null) &&
             m.status !== 'failed' &&
             !excludeIds.includes(m.id),
         )
@@ -539,7 +553,7 @@ export class InMemoryTurnStore extends TurnStore {
         history: mine
           .filter(
             (m) =>
-              m.text !== null &&
+              (m.text !== null || m.mediaText !== null) &&
               m.status !== 'failed' &&
               !unanswered(m) &&
               m.replyAction !== 'not-served',
@@ -584,6 +598,20 @@ export class InMemoryTurnStore extends TurnStore {
       });
       if (handoff) world.applyStateChange(conversationId, handoff, now);
       return rows.map(toMessage);
+    });
+  }
+
+  saveMediaResults(results: MediaResult[]): Promise<void> {
+    return this.world.run(() => {
+      for (const r of results) {
+        const row = this.world.messageRows.find(
+          (m) => m.id === r.messageId && m.direction === 'inbound',
+        );
+        if (!row) continue;
+        row.mediaStatus = r.status;
+        row.mediaText = r.text;
+        row.mediaFailure = r.failure;
+      }
     });
   }
 

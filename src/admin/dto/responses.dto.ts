@@ -116,6 +116,27 @@ export class MessageDto {
   })
   mediaId: string | null;
   @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Inbound media: what the bot made of it, `understood`, `failed` or `skipped` (vision or transcription off, or video); null until a turn looked at it',
+  })
+  mediaStatus: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      "Inbound media the bot understood: a voice note's transcript or a document's text (cut to DOCUMENT_MAX_CHARS)",
+  })
+  mediaText: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Why the media could not be understood (reason: detail), e.g. `wrong-type: Meta said image/jpeg, the bytes are application/pdf`',
+  })
+  mediaFailure: string | null;
+  @ApiProperty({
     format: 'date-time',
     description: "Meta's timestamp (inbound) or when recorded (outbound)",
   })

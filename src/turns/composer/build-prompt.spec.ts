@@ -5,6 +5,30 @@ import {
 } from './build-prompt';
 
 describe('buildPrompt', () => {
+  it("gives a customer's image as a text part and an image part, the image counting for no characters", () => {
+    const url = `data:image/jpeg;base64,${'A'.repeat(PROMPT_LIMITS.chars * 2)}`;
+    const messages = buildPrompt({
+      systemPrompt: 'S',
+      businessName: 'B',
+      history: [{ from: 'business', text: 'earlier answer' }],
+      newMessages: [
+        { from: 'customer', text: '[image]', imageUrl: url },
+        { from: 'customer', text: 'is this broken?' },
+      ],
+    });
+    expect(messages.slice(1)).toEqual([
+      { role: 'assistant', content: 'earlier answer' },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: '[image]' },
+          { type: 'image', url },
+        ],
+      },
+      { role: 'user', content: 'is this broken?' },
+    ]);
+  });
+
   it('starts with the built-in system prompt naming the business', () => {
     const [system] = buildPrompt({
       systemPrompt: null,
@@ -105,14 +129,9 @@ describe('buildPrompt', () => {
     const conversation = messages.slice(1);
     const chars = conversation.reduce((sum, m) => sum + m.content.length, 0);
     expect(chars).toBeLessThanOrEqual(PROMPT_LIMITS.chars);
-    expect(conversation.map((m) => m.content.split(':')[0])).toEqual([
-      'h8',
-      'h9',
-      'n0',
-      'n1',
-      'n2',
-      'n3',
-    ]);
+    expect(
+      conversation.map((m) => (m.content as string).split(':')[0]),
+    ).toEqual(['h8', 'h9', 'n0', 'n1', 'n2', 'n3']);
   });
 
   it('counts the new messages that do not fit the character budget', () => {

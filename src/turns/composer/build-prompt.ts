@@ -1,16 +1,21 @@
 import { truncate } from '../../common/truncate';
+import type { ContentPart } from '../../llm/llm.provider';
 
-/** A prompt message of text alone (a PromptMessage the LLM port takes). */
-export interface PromptMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
+/**
+ * A prompt message (a ChatMessage the LLM port takes): text, and for the
+ * customer's new messages with an image, the text and the image as parts.
+ */
+export type PromptMessage =
+  | { role: 'system' | 'assistant'; content: string }
+  | { role: 'user'; content: string | ContentPart[] };
 
 /** One message of the conversation as the prompt sees it. */
 export interface PromptEntry {
   /** `customer`: what the customer wrote. `business`: the bot's or an operator's messages. */
   from: 'customer' | 'business';
   text: string;
+  /** An image the customer sent, as a data URI (LLM_VISION, this turn only). */
+  imageUrl?: string;
 }
 
 export interface PromptInput {
@@ -60,12 +65,20 @@ export function buildPrompt(input: PromptInput): PromptMessage[] {
         .split(BUSINESS_NAME_PLACEHOLDER)
         .join(input.businessName)
     : defaultSystemPrompt(input.businessName);
-  const toMessage = (entry: PromptEntry): PromptMessage => ({
-    role: entry.from === 'customer' ? 'user' : 'assistant',
-    content: truncate(entry.text, PROMPT_LIMITS.messageChars),
-  });
+  const toMessage = (entry: PromptEntry): PromptMessage => {
+    const text = truncate(entry.text, PROMPT_LIMITS.messageChars);
+    if (entry.from === 'business') return { role: 'assistant', content: text };
+    if (!entry.imageUrl) return { role: 'user', content: text };
+    return {
+      role: 'user',
+      content: [
+        { type: 'text', text },
+        { type: 'image', url: entry.imageUrl },
+      ],
+    };
+  };
   const withText = (entries: PromptEntry[]) =>
-    entries.filter((e) => e.text.trim()).map(toMessage);
+    entries.filter((e) => e.text.trim() || e.imageUrl).map(toMessage);
 
   const fresh = withText(input.newMessages);
   let budget: number = PROMPT_LIMITS.chars;
@@ -93,8 +106,18 @@ export function buildPrompt(input: PromptInput): PromptMessage[] {
   ];
 }
 
+/** Characters of a message's text (an image counts for nothing: its cost is per image, not per character). */
+function textLength(message: PromptMessage): number {
+  return typeof message.content === 'string'
+    ? message.content.length
+    : message.content.reduce(
+        (sum, part) => sum + (part.type === 'text' ? part.text.length : 0),
+        0,
+      );
+}
+
 function charsOf(messages: PromptMessage[]): number {
-  return messages.reduce((sum, m) => sum + m.content.length, 0);
+  return messages.reduce((sum, m) => sum + textLength(m), 0);
 }
 
 /** The longest run of the newest `messages` within `budget` characters (at least `atLeast`), oldest first. */
@@ -106,7 +129,7 @@ function newestWithin(
   let used = 0;
   let first = messages.length;
   while (first > 0) {
-    const next = messages[first - 1].content.length;
+    const next = textLength(messages[first - 1]);
     const taken = messages.length - first;
     if (used + next > budget && taken >= atLeast) break;
     used += next;

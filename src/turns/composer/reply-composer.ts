@@ -11,7 +11,8 @@ import { splitMessage } from '../../whatsapp/split-message';
 import { findHandoffKeyword } from '../gates/handoff-keywords';
 import { buildPrompt } from './build-prompt';
 import { findHandoffCall, HANDOFF_TOOL } from './tools/handoff.tool';
-import { toPromptEntry } from './prompt-entry';
+import { MediaStep } from './media-step';
+import { isReadable, toPromptEntry } from './prompt-entry';
 
 /** What a turn will record and send. */
 export interface ComposedReply {
@@ -34,22 +35,28 @@ export class ReplyComposer {
     private readonly llm: LlmProvider,
     private readonly config: AppConfig,
     private readonly events: DomainEvents,
+    private readonly media: MediaStep,
   ) {}
 
-  async compose(
-    { unanswered, history }: TurnSnapshot,
-    log: object,
-  ): Promise<ComposedReply> {
+  async compose(snapshot: TurnSnapshot, log: object): Promise<ComposedReply> {
     const settings = this.config.llm;
+    const { history } = snapshot;
+    // Media first (stored before anything is composed): a transcript can
+    // ask for a person as well as a text can.
+    const { unanswered, images } = await this.media.read(
+      snapshot.unanswered,
+      log,
+    );
     const asked = unanswered
-      .map((m) =>
-        m.replyAction === 'llm' && m.text
-          ? findHandoffKeyword(m.text, this.config.handoff.keywords)
-          : null,
-      )
+      .map((m) => {
+        const said = m.kind === 'audio' ? m.mediaText : m.text;
+        return m.replyAction === 'llm' && said
+          ? findHandoffKeyword(said, this.config.handoff.keywords)
+          : null;
+      })
       .find(Boolean);
     if (asked) return this.handoffReply(`customer wrote "${asked}"`);
-    if (!unanswered.some((m) => m.replyAction === 'llm')) {
+    if (!unanswered.some(isReadable)) {
       return {
         drafts: [{ author: 'notice', text: settings.mediaReplyMessage }],
       };
@@ -58,7 +65,10 @@ export class ReplyComposer {
       systemPrompt: settings.systemPrompt,
       businessName: settings.businessName,
       history: history.map(toPromptEntry),
-      newMessages: unanswered.map(toPromptEntry),
+      newMessages: unanswered.map((m) => {
+        const imageUrl = images.get(m.id);
+        return imageUrl ? { ...toPromptEntry(m), imageUrl } : toPromptEntry(m);
+      }),
     });
     try {
       const reply = await this.llm.complete(prompt, {
