@@ -1,14 +1,10 @@
+import { MEDIA_TYPES } from '../whatsapp/media-limits';
+
 /** How the bot answers a message the webhook carried, before any business-number rule. */
 export type ReplyDecision = 'llm' | 'media-notice' | 'none';
 
-/** Message kinds that carry a media file. */
-export const MEDIA_KINDS: ReadonlySet<string> = new Set([
-  'image',
-  'video',
-  'audio',
-  'document',
-  'sticker',
-]);
+/** Message kinds that carry a media file: the Cloud API's media types. */
+export const MEDIA_KINDS: ReadonlySet<string> = new Set<string>(MEDIA_TYPES);
 
 /**
  * Media a turn downloads and reads (a voice note's transcript, an image
