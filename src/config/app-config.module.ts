@@ -9,6 +9,7 @@ import {
   LlmConfig,
   MediaConfig,
   ServerConfig,
+  ToolsConfig,
   WhatsappConfig,
 } from './app-config';
 import { validateEnv } from './validate-env';
@@ -49,6 +50,7 @@ export class AppConfigModule {
         { provide: DatabaseConfig, useValue: config.database },
         { provide: HandoffConfig, useValue: config.handoff },
         { provide: AdminConfig, useValue: config.admin },
+        { provide: ToolsConfig, useValue: config.tools },
       ],
       exports: [
         AppConfig,
@@ -60,6 +62,7 @@ export class AppConfigModule {
         DatabaseConfig,
         HandoffConfig,
         AdminConfig,
+        ToolsConfig,
       ],
     };
   }

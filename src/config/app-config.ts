@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { EnvironmentVariables } from './env.schema';
+import type { HttpToolSpec } from '../tools/http/tools-file';
 
 /** A slice of the validated configuration, injectable on its own (its class is the token). */
 export abstract class ServerConfig {
@@ -40,6 +41,15 @@ export abstract class MediaConfig {
 export abstract class HandoffConfig {
   abstract readonly keywords: string[];
   abstract readonly message: string;
+}
+
+/** A slice of the validated configuration, injectable on its own (its class is the token). */
+export abstract class ToolsConfig {
+  /** The HTTP tools of TOOLS_FILE. */
+  abstract readonly httpTools: HttpToolSpec[];
+  abstract readonly maxRounds: number;
+  abstract readonly timeoutMs: number;
+  abstract readonly maxResultChars: number;
 }
 
 /** A slice of the validated configuration, injectable on its own (its class is the token). */
@@ -93,6 +103,7 @@ export class AppConfig {
   readonly database: DatabaseConfig;
   readonly handoff: HandoffConfig;
   readonly admin: AdminConfig;
+  readonly tools: ToolsConfig;
   readonly redisUrl: string | null;
   readonly redisKeyPrefix: string;
   readonly turnConcurrency: number;
@@ -162,6 +173,12 @@ export class AppConfig {
       apiKey: env.ADMIN_API_KEY ?? null,
       throttleLimit: env.ADMIN_THROTTLE_LIMIT,
       throttleTtlMs: env.ADMIN_THROTTLE_TTL_SECONDS * 1000,
+    };
+    this.tools = {
+      httpTools: env.toolsFromFile,
+      maxRounds: env.TOOL_MAX_ROUNDS,
+      timeoutMs: env.TOOL_TIMEOUT_MS,
+      maxResultChars: env.TOOL_RESULT_MAX_CHARS,
     };
     this.redisUrl = env.REDIS_URL ?? null;
     this.redisKeyPrefix = env.REDIS_KEY_PREFIX;

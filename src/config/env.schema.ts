@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Transform } from 'class-transformer';
+import type { HttpToolSpec } from '../tools/http/tools-file';
 import {
   IsBoolean,
   IsIn,
@@ -163,6 +164,34 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(1)
   HANDOFF_MESSAGE: string = DEFAULT_HANDOFF_MESSAGE;
+
+  // --- HTTP tools and the tool loop
+  /** JSON file declaring the HTTP tools the LLM may call (see the README's "Tools"). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  TOOLS_FILE?: string;
+
+  /** Rounds of tool calls one turn may make before the model must answer. */
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  TOOL_MAX_ROUNDS: number = 3;
+
+  /** How long one tool call may take (a tool of TOOLS_FILE may set its own `timeoutMs`). */
+  @IsInt()
+  @Min(100)
+  @Max(120000)
+  TOOL_TIMEOUT_MS: number = 10000;
+
+  /** The most characters of one tool's answer given to the model. */
+  @IsInt()
+  @Min(100)
+  @Max(100000)
+  TOOL_RESULT_MAX_CHARS: number = 8000;
+
+  /** Derived from TOOLS_FILE by validateEnv; not an environment variable. */
+  toolsFromFile: HttpToolSpec[] = [];
 
   // --- WhatsApp Cloud API
   @Transform(emptyToUndefined)

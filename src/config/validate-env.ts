@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseToolsFile } from '../tools/http/tools-file';
 import { plainToInstance } from 'class-transformer';
 import { ValidationError, validateSync } from 'class-validator';
 import { EnvironmentVariables } from './env.schema';
@@ -37,6 +38,19 @@ export function validateEnv(
     problems.push(
       `SYSTEM_PROMPT_FILE: file ${env.SYSTEM_PROMPT_FILE} does not exist`,
     );
+  }
+  env.toolsFromFile = [];
+  if (env.TOOLS_FILE) {
+    if (existsSync(env.TOOLS_FILE)) {
+      const { tools, problems: found } = parseToolsFile(
+        readFileSync(env.TOOLS_FILE, 'utf8'),
+        raw as Record<string, string | undefined>,
+      );
+      env.toolsFromFile = tools;
+      problems.push(...found.map((p) => `TOOLS_FILE: ${p}`));
+    } else {
+      problems.push(`TOOLS_FILE: file ${env.TOOLS_FILE} does not exist`);
+    }
   }
   if (problems.length > 0) {
     throw new InvalidEnvironmentError(problems);

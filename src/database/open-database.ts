@@ -38,6 +38,7 @@ const APP_TABLES = [
   'status_events',
   'conversation_events',
   'webhook_errors',
+  'turn_steps',
 ];
 
 /** Any fixed 64-bit number: instances starting together migrate one at a time. */

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  boolean,
   index,
   integer,
   jsonb,
@@ -194,12 +195,53 @@ export const webhookErrors = pgTable('webhook_errors', {
   createdAt: createdAt(),
 });
 
+/**
+ * What a turn did before it answered: the knowledge it retrieved (round 0)
+ * and each tool call the model asked for (rounds 1…), recorded before the
+ * call runs and completed with its result when it returns. A turn run again
+ * after a crash replays what is here and calls nothing that already
+ * returned. `opened_by` (the oldest unanswered inbound message) keys the
+ * turn across re-runs; `turn_key` is the reply's, re-tagged when newer
+ * messages join the turn, so the admin API shows the steps with the reply.
+ */
+export const turnSteps = pgTable(
+  'turn_steps',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    openedBy: bigint('opened_by', { mode: 'number' }).notNull(),
+    turnKey: text('turn_key').notNull(),
+    round: smallint('round').notNull(),
+    position: smallint('position').notNull(),
+    /** `tool` | `knowledge` */
+    kind: text('kind').notNull(),
+    /** The model's id of the call (tool steps). */
+    callId: text('call_id'),
+    name: text('name').notNull(),
+    /** The model's arguments as it wrote them (bound values are never here). */
+    arguments: text('arguments').notNull(),
+    /** Null until the call returned. */
+    result: text('result'),
+    ok: boolean('ok'),
+    durationMs: integer('duration_ms'),
+    createdAt: createdAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('turn_steps_turn_uq').on(t.openedBy, t.round, t.position),
+    index('turn_steps_turn_key_idx').on(t.turnKey),
+  ],
+);
+
 export const schema = {
   conversations,
   messages,
   statusEvents,
   conversationEvents,
   webhookErrors,
+  turnSteps,
 };
 
 export type ConversationRow = typeof conversations.$inferSelect;

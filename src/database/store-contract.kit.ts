@@ -38,7 +38,7 @@ export const openServer = () =>
 
 /** Every table a store writes, emptied with `truncate`. */
 export const TRUNCATE_ALL =
-  'truncate messages, conversation_events, conversations, status_events, webhook_errors restart identity';
+  'truncate turn_steps, messages, conversation_events, conversations, status_events, webhook_errors restart identity';
 
 let seq = 0;
 export const inbound = (

@@ -64,13 +64,22 @@ export interface MediaFailedEvent {
   reason: string;
 }
 
+/** A tool the model called returned (or failed). */
+export interface ToolCalledEvent {
+  type: 'tool.called';
+  tool: string;
+  ok: boolean;
+  durationMs: number;
+}
+
 export type DomainEvent =
   | MessagesStoredEvent
   | ConversationStateChangedEvent
   | MessageSendSettledEvent
   | TurnDoneEvent
   | LlmCalledEvent
-  | MediaFailedEvent;
+  | MediaFailedEvent
+  | ToolCalledEvent;
 
 export type DomainEventHandler = (event: DomainEvent) => void;
 

@@ -57,10 +57,11 @@ export abstract class LlmProvider {
   abstract readonly model: string;
   /**
    * Resolves with the model's reply — text, tool calls, or both, never
-   * neither — or rejects with an LlmError. `tools` are offered to the model.
+   * neither — or rejects with an LlmError. `tools` are offered to the model;
+   * with `toolChoice: 'none'` it is told to answer in text without calling any.
    */
   abstract complete(
     messages: ChatMessage[],
-    options?: { tools?: ToolDefinition[] },
+    options?: { tools?: ToolDefinition[]; toolChoice?: 'auto' | 'none' },
   ): Promise<LlmReply>;
 }

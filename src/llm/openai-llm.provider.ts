@@ -42,7 +42,7 @@ export class OpenAiLlmProvider extends LlmProvider {
 
   async complete(
     messages: ChatMessage[],
-    options: { tools?: ToolDefinition[] } = {},
+    options: { tools?: ToolDefinition[]; toolChoice?: 'auto' | 'none' } = {},
   ): Promise<LlmReply> {
     if (!this.client) {
       throw new LlmError('not-configured', 'OPENAI_API_KEY is not set');
@@ -53,7 +53,10 @@ export class OpenAiLlmProvider extends LlmProvider {
       completion = await this.client.chat.completions.create({
         model: this.settings.model,
         messages: messages.map(toOpenAiMessage),
-        ...(tools.length > 0 && { tools: tools.map(toOpenAiTool) }),
+        ...(tools.length > 0 && {
+          tools: tools.map(toOpenAiTool),
+          ...(options.toolChoice && { tool_choice: options.toolChoice }),
+        }),
       });
     } catch (error) {
       throw toLlmError(error);

@@ -50,6 +50,12 @@ export class DomainEventMetrics implements OnModuleDestroy {
       case 'media.failed':
         m.mediaFailures.inc({ kind: event.kind, reason: event.reason });
         return;
+      case 'tool.called':
+        m.toolCalls.inc({
+          tool: event.tool,
+          outcome: event.ok ? 'ok' : 'error',
+        });
+        return;
       case 'conversation.state-changed':
         m.stateChanges.inc({ state: event.state, actor: event.actor });
         return;

@@ -49,6 +49,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly toolCalls = new Counter({
+    name: 'clariops_tool_calls_total',
+    help: 'Tool calls the model made in turns, by tool and outcome (ok | error)',
+    labelNames: ['tool', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly llmFailures = new Counter({
     name: 'clariops_llm_failures_total',
     help: 'LLM calls that failed and were answered with the fallback text, by reason',

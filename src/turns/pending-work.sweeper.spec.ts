@@ -38,7 +38,7 @@ describe('PendingWorkSweeper', () => {
   // Each test owns its data: it starts from empty tables.
   beforeEach(async () => {
     await connection.db.execute(
-      'truncate messages, conversation_events, conversations, status_events, webhook_errors restart identity' as never,
+      'truncate turn_steps, messages, conversation_events, conversations, status_events, webhook_errors restart identity' as never,
     );
     ingest = new DrizzleIngestStore(connection);
     turns = new DrizzleTurnStore(connection);

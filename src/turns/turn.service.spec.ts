@@ -18,6 +18,9 @@ import { FakeTranscriber } from '../../test/support/fake-transcriber';
 import { oggOpusVoiceNote } from '../../test/support/media-fixtures';
 import { MediaStep } from './composer/media-step';
 import { ReplyComposer } from './composer/reply-composer';
+import { ToolLoop } from './composer/tool-loop';
+import { HttpToolSource } from '../tools/http/http-tool.source';
+import { ToolRegistry } from '../tools/tool.registry';
 import { TurnService } from './turn.service';
 
 const text = (wamid: string, customer: string) =>
@@ -33,15 +36,17 @@ function turnKit(env: Record<string, string> = {}) {
   const llm = new FakeLlm();
   const whatsapp = new FakeWhatsapp();
   const transcriber = new FakeTranscriber();
+  const registry = new ToolRegistry(new HttpToolSource(config.tools));
   const composer = new ReplyComposer(
-    llm,
     config,
-    events,
     new MediaStep(
       new MediaInterpreter(whatsapp, transcriber, config.media),
       world.turns,
       events,
     ),
+    new ToolLoop(llm, registry, world.journal, config.llm, config.tools, events),
+    registry,
+    world.journal,
   );
   const turns = new TurnService(
     world.turns,
@@ -363,7 +368,7 @@ describe('TurnService', () => {
 
       for (let run = 0; run < 2; run++) {
         const snapshot = await world.turns.loadTurn(id, 10, new Date(0));
-        await composer.compose(snapshot!, {});
+        await composer.compose(snapshot!, 'turn-key', {});
       }
 
       expect(transcriber.files).toHaveLength(1);

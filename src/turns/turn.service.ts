@@ -81,8 +81,12 @@ export class TurnService {
     const newest = unanswered[unanswered.length - 1];
     if (newest.wamid) void this.whatsapp.markRead(newest.wamid, true);
 
-    const { drafts, handoff } = await this.composer.compose(snapshot, log);
     const turnKey = `${conversationId}:${newest.id}`;
+    const { drafts, handoff } = await this.composer.compose(
+      snapshot,
+      turnKey,
+      log,
+    );
     const recorded = await this.store.recordReply(
       conversationId,
       unanswered.map((m) => m.id),

@@ -12,6 +12,10 @@ import { WhatsappModule } from '../whatsapp/whatsapp.module';
 import { MediaModule } from '../inbound/media/media.module';
 import { MediaStep } from './composer/media-step';
 import { ReplyComposer } from './composer/reply-composer';
+import { ToolLoop } from './composer/tool-loop';
+import { DrizzleToolJournal } from './drizzle-tool.journal';
+import { ToolJournal } from './tool-journal';
+import { ToolsModule } from '../tools/tools.module';
 import { DrizzleTurnStore } from './drizzle-turn.store';
 import { PendingWorkSweeper } from './pending-work.sweeper';
 import { BullMqTurnQueue } from './queue/bullmq/bullmq-turn.queue';
@@ -35,9 +39,12 @@ import { TurnStore } from './turn.store';
     OutboundModule,
     ConversationModule,
     MediaModule,
+    ToolsModule,
   ],
   providers: [
     { provide: TurnStore, useClass: DrizzleTurnStore },
+    { provide: ToolJournal, useClass: DrizzleToolJournal },
+    ToolLoop,
     {
       provide: TurnQueue,
       inject: [TurnService, AppConfig, RedisConnection],

@@ -21,6 +21,12 @@ import type {
 import { KNOWN_STATUSES, settleStatus } from '../../src/inbound/message-status';
 import { OutboxStore } from '../../src/outbound/outbox.store';
 import { TurnStore } from '../../src/turns/turn.store';
+import {
+  RequestedStep,
+  ToolJournal,
+  TurnRef,
+  TurnStep,
+} from '../../src/turns/tool-journal';
 
 /**
  * In-memory fakes of the four stores, sharing one world of conversations and
@@ -83,6 +89,9 @@ export class InMemoryWorld {
   readonly conversations = new InMemoryConversationStore(this);
   readonly turns = new InMemoryTurnStore(this);
   readonly outbox = new InMemoryOutboxStore(this);
+  readonly journal = new InMemoryToolJournal(this);
+  /** What turns did before they answered (turn_steps), keyed by `opened_by`. */
+  readonly turnSteps: Array<TurnStep & TurnRef> = [];
 
   /** A conversation's messages as stored, in id order. */
   messagesOf(conversationId: string): Message[] {
@@ -757,3 +766,79 @@ export const inboundText = (
 export const webhookWith = (
   ...messages: InboundMessageInput[]
 ): IngestBatch => ({ messages, statuses: [], errors: [] });
+
+export class InMemoryToolJournal extends ToolJournal {
+  constructor(private readonly world: InMemoryWorld) {
+    super();
+  }
+
+  open(turn: TurnRef): Promise<TurnStep[]> {
+    return this.world.run(() => {
+      const steps = this.stepsOf(turn);
+      for (const step of steps) step.turnKey = turn.turnKey;
+      return steps.map(asStep);
+    });
+  }
+
+  recordRound(
+    turn: TurnRef,
+    round: number,
+    steps: RequestedStep[],
+  ): Promise<TurnStep[]> {
+    return this.world.run(() => {
+      for (const step of steps) {
+        const there = this.stepsOf(turn).some(
+          (s) => s.round === round && s.position === step.position,
+        );
+        if (!there) {
+          this.world.turnSteps.push({
+            ...turn,
+            ...step,
+            round,
+            result: null,
+            ok: null,
+            durationMs: null,
+          });
+        }
+      }
+      return this.stepsOf(turn)
+        .filter((s) => s.round === round)
+        .map(asStep);
+    });
+  }
+
+  recordResult(
+    turn: TurnRef,
+    round: number,
+    position: number,
+    result: { ok: boolean; content: string; durationMs: number },
+  ): Promise<void> {
+    return this.world.run(() => {
+      const step = this.stepsOf(turn).find(
+        (s) => s.round === round && s.position === position,
+      );
+      if (step && step.result === null) {
+        step.result = result.content;
+        step.ok = result.ok;
+        step.durationMs = result.durationMs;
+      }
+    });
+  }
+
+  private stepsOf(turn: TurnRef) {
+    return this.world.turnSteps
+      .filter(
+        (s) =>
+          s.openedBy === turn.openedBy &&
+          s.conversationId === turn.conversationId,
+      )
+      .sort((a, b) => a.round - b.round || a.position - b.position);
+  }
+}
+
+const asStep = ({
+  conversationId: _c,
+  openedBy: _o,
+  turnKey: _t,
+  ...step
+}: TurnStep & TurnRef): TurnStep => ({ ...step });

@@ -5,12 +5,13 @@ import type {
   StateChange,
   TurnSnapshot,
 } from '../../conversation/conversation.types';
-import { DomainEvents } from '../../events/domain-events';
-import { LlmError, LlmProvider } from '../../llm/llm.provider';
+import { ChatMessage, LlmError } from '../../llm/llm.provider';
+import { ToolRegistry } from '../../tools/tool.registry';
+import { ToolJournal } from '../tool-journal';
+import { LoopOutcome, ToolLoop } from './tool-loop';
 import { splitMessage } from '../../whatsapp/split-message';
 import { findHandoffKeyword } from '../gates/handoff-keywords';
 import { buildPrompt } from './build-prompt';
-import { findHandoffCall, HANDOFF_TOOL } from './tools/handoff.tool';
 import { MediaStep } from './media-step';
 import { isReadable, toPromptEntry } from './prompt-entry';
 
@@ -32,13 +33,22 @@ export class ReplyComposer {
   private readonly logger = new Logger(ReplyComposer.name);
 
   constructor(
-    private readonly llm: LlmProvider,
     private readonly config: AppConfig,
-    private readonly events: DomainEvents,
     private readonly media: MediaStep,
+    private readonly loop: ToolLoop,
+    private readonly tools: ToolRegistry,
+    private readonly journal: ToolJournal,
   ) {}
 
-  async compose(snapshot: TurnSnapshot, log: object): Promise<ComposedReply> {
+  /**
+   * `turnKey`: the reply's key, under which what the turn did (retrieval,
+   * tool calls) is shown with it.
+   */
+  async compose(
+    snapshot: TurnSnapshot,
+    turnKey: string,
+    log: object,
+  ): Promise<ComposedReply> {
     const settings = this.config.llm;
     const { history } = snapshot;
     // Media first (stored before anything is composed): a transcript can
@@ -71,29 +81,14 @@ export class ReplyComposer {
       }),
     });
     try {
-      const reply = await this.llm.complete(prompt, {
-        tools: settings.handoffTool ? [HANDOFF_TOOL] : [],
-      });
-      this.events.publish({
-        type: 'llm.called',
-        promptTokens: reply.promptTokens ?? 0,
-        completionTokens: reply.completionTokens ?? 0,
-        failure: null,
-      });
-      const handoff = findHandoffCall(reply.toolCalls);
-      if (handoff) {
+      const outcome = await this.runLoop(prompt, snapshot, turnKey, log);
+      if (outcome.kind === 'handoff') {
         return this.handoffReply(
-          handoff.reason ?? 'the assistant judged a person is needed',
-        );
-      }
-      if (!reply.text) {
-        throw new LlmError(
-          'empty-answer',
-          'the model called no tool it was offered and returned no text',
+          outcome.reason ?? 'the assistant judged a person is needed',
         );
       }
       const drafts = splitMessage(
-        reply.text,
+        outcome.text,
         this.config.conversation.maxMessageLength,
       ).map((text, index): OutboundDraft => ({
         author: 'bot',
@@ -101,21 +96,15 @@ export class ReplyComposer {
         // Usage belongs to the reply as a whole: recorded on its first chunk.
         ...(index === 0 && {
           llm: {
-            model: reply.model,
-            promptTokens: reply.promptTokens,
-            completionTokens: reply.completionTokens,
+            model: outcome.model,
+            promptTokens: outcome.promptTokens,
+            completionTokens: outcome.completionTokens,
           },
         }),
       }));
       return { drafts };
     } catch (error) {
       const reason = error instanceof LlmError ? error.reason : 'unexpected';
-      this.events.publish({
-        type: 'llm.called',
-        promptTokens: 0,
-        completionTokens: 0,
-        failure: reason,
-      });
       this.logger.error(
         { ...log, reason, err: error instanceof LlmError ? undefined : error },
         `LLM failed (${error instanceof Error ? error.message : String(error)}); sending the fallback text`,
@@ -124,6 +113,36 @@ export class ReplyComposer {
         drafts: [{ author: 'fallback', text: settings.fallbackMessage }],
       };
     }
+  }
+
+  /** The model's answer through the tool loop; the journal is read only when there are tools to replay. */
+  private async runLoop(
+    prompt: ChatMessage[],
+    snapshot: TurnSnapshot,
+    turnKey: string,
+    log: object,
+  ): Promise<LoopOutcome> {
+    const { conversation, unanswered } = snapshot;
+    const turn = {
+      conversationId: conversation.id,
+      openedBy: unanswered[0].id,
+      turnKey,
+    };
+    const customerId = conversation.customerWaId;
+    const recorded =
+      this.tools.list().length > 0 ? await this.journal.open(turn) : [];
+    return this.loop.run(
+      prompt,
+      turn,
+      {
+        conversationId: conversation.id,
+        customerId,
+        customerPhone: /^\d+$/.test(customerId) ? customerId : null,
+        businessNumber: this.config.whatsapp.phoneNumberId,
+      },
+      log,
+      recorded,
+    );
   }
 
   private handoffReply(reason: string | null): ComposedReply {
