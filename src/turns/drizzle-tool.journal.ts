@@ -3,12 +3,7 @@ import { sql } from 'drizzle-orm';
 import { DatabaseConnection, Db } from '../database/database-connection';
 import { rowsOf } from '../database/executor';
 import { turnSteps } from '../database/schema';
-import {
-  RequestedStep,
-  ToolJournal,
-  TurnRef,
-  TurnStep,
-} from './tool-journal';
+import { RequestedStep, ToolJournal, TurnRef, TurnStep } from './tool-journal';
 
 const STEP_COLUMNS = sql.raw(
   `round, position, kind, call_id as "callId", name, arguments, result, ok, duration_ms as "durationMs"`,

@@ -1,88 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { validateEnv } from '../config/validate-env';
 import type { InboundMessageInput } from '../inbound/ingest.types';
-import { DomainEvent } from '../events/domain-events';
-import { InProcessDomainEvents } from '../events/in-process-domain.events';
-import { OutboxService } from '../outbound/outbox.service';
-import { FakeLlm } from '../../test/support/fake-llm';
-import { FakeWhatsapp } from '../../test/support/fake-whatsapp';
-import {
-  inboundText,
-  InMemoryWorld,
-  webhookWith,
-} from '../../test/support/in-memory-stores';
-import { MediaInterpreter } from '../inbound/media/media-interpreter';
+import { inboundText } from '../../test/support/in-memory-stores';
 import { TranscriptionError } from '../llm/transcriber';
-import { FakeTranscriber } from '../../test/support/fake-transcriber';
 import { oggOpusVoiceNote } from '../../test/support/media-fixtures';
-import { MediaStep } from './composer/media-step';
-import { ReplyComposer } from './composer/reply-composer';
-import { ToolLoop } from './composer/tool-loop';
-import { HttpToolSource } from '../tools/http/http-tool.source';
-import { ToolRegistry } from '../tools/tool.registry';
-import { TurnService } from './turn.service';
+import { turnKit } from '../../test/support/turn-kit';
 
 const text = (wamid: string, customer: string) =>
   inboundText(wamid, customer, `question ${wamid}`);
-
-/** A turn service on in-memory stores, a fake LLM and a fake WhatsApp. */
-function turnKit(env: Record<string, string> = {}) {
-  const config = new AppConfig(validateEnv(env));
-  const world = new InMemoryWorld();
-  const events = new InProcessDomainEvents();
-  const published: DomainEvent[] = [];
-  events.subscribe((event) => published.push(event));
-  const llm = new FakeLlm();
-  const whatsapp = new FakeWhatsapp();
-  const transcriber = new FakeTranscriber();
-  const registry = new ToolRegistry(new HttpToolSource(config.tools));
-  const composer = new ReplyComposer(
-    config,
-    new MediaStep(
-      new MediaInterpreter(whatsapp, transcriber, config.media),
-      world.turns,
-      events,
-    ),
-    new ToolLoop(llm, registry, world.journal, config.llm, config.tools, events),
-    registry,
-    world.journal,
-  );
-  const turns = new TurnService(
-    world.turns,
-    composer,
-    whatsapp,
-    new OutboxService(world.outbox, whatsapp, events),
-    config.conversation,
-    events,
-  );
-  /** Stores the messages as a webhook would; returns their conversation. */
-  const receive = async (...messages: InboundMessageInput[]) => {
-    await world.ingest.ingest(
-      webhookWith(...messages),
-      new Date(),
-      config.conversation.sessionTimeoutMs,
-    );
-    return world.conversationRows.find(
-      (c) =>
-        c.customerWaId === messages[0].customerWaId && c.state !== 'expired',
-    )!.id;
-  };
-  const turnsDone = () =>
-    published.flatMap((e) => (e.type === 'turn.done' ? [e.outcome] : []));
-  return {
-    config,
-    world,
-    published,
-    llm,
-    whatsapp,
-    transcriber,
-    composer,
-    turns,
-    receive,
-    turnsDone,
-  };
-}
 
 describe('TurnService', () => {
   let lines: Array<{

@@ -32,7 +32,9 @@ export type ChatBehaviour =
     }
   | { type: 'delay'; ms: number; then?: ChatBehaviour }
   | { type: 'empty'; content?: '' | null }
-  | { type: 'tool-call'; name: string; arguments: string };
+  | { type: 'tool-call'; name: string; arguments: string }
+  /** One answer calling several tools at once (parallel tool calls). */
+  | { type: 'tool-calls'; calls: Array<{ name: string; arguments: string }> };
 
 /** A valid `POST /v1/audio/transcriptions` request, as the fake parsed its multipart body. */
 export interface TranscriptionRequest {
@@ -536,6 +538,9 @@ export class FakeOpenAi {
       const problem = this.checkMessage(message as unknown, i);
       if (problem) return problem;
     }
+    const toolProblem =
+      checkToolSequence(messages as Json[]) ?? checkTools(body);
+    if (toolProblem) return toolProblem;
     return {
       model: body.model,
       messages: messages as ChatRequest['messages'],
@@ -622,22 +627,24 @@ export class FakeOpenAi {
     let message: Json;
     let finishReason: 'stop' | 'tool_calls';
     let completionText: string;
-    if (behaviour.type === 'tool-call') {
+    if (behaviour.type === 'tool-call' || behaviour.type === 'tool-calls') {
+      const calls =
+        behaviour.type === 'tool-call'
+          ? [{ name: behaviour.name, arguments: behaviour.arguments }]
+          : behaviour.calls;
       message = {
         role: 'assistant',
         content: null,
         refusal: null,
         annotations: [],
-        tool_calls: [
-          {
-            id: `call_${randomBytes(12).toString('base64url')}`,
-            type: 'function',
-            function: { name: behaviour.name, arguments: behaviour.arguments },
-          },
-        ],
+        tool_calls: calls.map((call) => ({
+          id: `call_${randomBytes(12).toString('base64url')}`,
+          type: 'function',
+          function: { name: call.name, arguments: call.arguments },
+        })),
       };
       finishReason = 'tool_calls';
-      completionText = behaviour.name + behaviour.arguments;
+      completionText = calls.map((c) => c.name + c.arguments).join('');
     } else {
       const content =
         behaviour.type === 'empty'
@@ -840,4 +847,105 @@ export class FakeOpenAi {
       res.once('close', onClose);
     });
   }
+}
+
+/**
+ * OpenAI's checks of a conversation with tool calls: every `tool` message
+ * answers a call of the assistant message just before it, and every call of
+ * an assistant message is answered before the next other message.
+ */
+function checkToolSequence(messages: Json[]): Invalid | null {
+  let open: Set<string> | null = null;
+  for (const [i, message] of messages.entries()) {
+    if (message.role === 'tool') {
+      if (!open || !open.has(String(message.tool_call_id))) {
+        return invalid(
+          "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
+          `messages.[${i}].role`,
+        );
+      }
+      open.delete(String(message.tool_call_id));
+      continue;
+    }
+    if (open && open.size > 0) {
+      return invalid(
+        `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${[...open].join(', ')}`,
+        'messages',
+      );
+    }
+    open = null;
+    if (message.role === 'assistant' && Array.isArray(message.tool_calls)) {
+      open = new Set(
+        (message.tool_calls as Json[]).map((call) => String(call.id)),
+      );
+    }
+  }
+  if (open && open.size > 0) {
+    return invalid(
+      `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${[...open].join(', ')}`,
+      'messages',
+    );
+  }
+  return null;
+}
+
+/** OpenAI's checks of `tools` and `tool_choice`. */
+function checkTools(body: Json): Invalid | null {
+  const tools = body.tools;
+  if (tools === undefined) {
+    if (body.tool_choice !== undefined) {
+      return invalid(
+        "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+        'tool_choice',
+      );
+    }
+    return null;
+  }
+  if (!Array.isArray(tools) || tools.length === 0) {
+    return invalid(
+      "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+      'tools',
+      'empty_array',
+    );
+  }
+  for (const [i, tool] of (tools as Json[]).entries()) {
+    const fn = isObject(tool) ? tool.function : undefined;
+    const name = isObject(fn) ? fn.name : undefined;
+    if (
+      !isObject(tool) ||
+      tool.type !== 'function' ||
+      typeof name !== 'string' ||
+      !/^[a-zA-Z0-9_-]{1,64}$/.test(name)
+    ) {
+      return invalid(
+        `Invalid 'tools[${i}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`,
+        `tools[${i}].function.name`,
+        'invalid_value',
+      );
+    }
+    if (
+      isObject(fn) &&
+      fn.parameters !== undefined &&
+      !isObject(fn.parameters)
+    ) {
+      return invalid(
+        `Invalid type for 'tools[${i}].function.parameters': expected an object.`,
+        `tools[${i}].function.parameters`,
+        'invalid_type',
+      );
+    }
+  }
+  const choice = body.tool_choice;
+  if (
+    choice !== undefined &&
+    !['none', 'auto', 'required'].includes(choice as string) &&
+    !isObject(choice)
+  ) {
+    return invalid(
+      `Invalid value: '${String(choice)}'. Supported values are: 'none', 'auto', and 'required'.`,
+      'tool_choice',
+      'invalid_value',
+    );
+  }
+  return null;
 }

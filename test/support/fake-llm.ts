@@ -3,6 +3,7 @@ import {
   LlmError,
   LlmProvider,
   LlmReply,
+  ToolDefinition,
 } from '../../src/llm/llm.provider';
 
 /**
@@ -14,6 +15,9 @@ export class FakeLlm extends LlmProvider {
   readonly configured = true;
   readonly model = 'fake-model';
   readonly prompts: ChatMessage[][] = [];
+  /** The options of each call: the tools offered and the tool choice. */
+  readonly options: Array<{ tools: string[]; toolChoice?: 'auto' | 'none' }> =
+    [];
   private next: Array<LlmReply | LlmError> = [];
   private during: Array<() => Promise<unknown>> = [];
 
@@ -34,6 +38,21 @@ export class FakeLlm extends LlmProvider {
     });
   }
 
+  /** The next answer calls these tools (and says nothing). */
+  callToolsNext(...calls: Array<{ name: string; arguments: unknown }>) {
+    this.next.push({
+      ...this.reply(''),
+      toolCalls: calls.map((call, n) => ({
+        id: `call-${this.prompts.length + this.next.length}-${n}`,
+        name: call.name,
+        arguments:
+          typeof call.arguments === 'string'
+            ? call.arguments
+            : JSON.stringify(call.arguments),
+      })),
+    });
+  }
+
   failNext(error = new LlmError('timeout', 'the model did not answer')) {
     this.next.push(error);
   }
@@ -43,14 +62,25 @@ export class FakeLlm extends LlmProvider {
     this.during.push(action);
   }
 
-  async complete(messages: ChatMessage[]): Promise<LlmReply> {
+  async complete(
+    messages: ChatMessage[],
+    options: { tools?: ToolDefinition[]; toolChoice?: 'auto' | 'none' } = {},
+  ): Promise<LlmReply> {
     this.prompts.push(structuredClone(messages));
+    this.options.push({
+      tools: (options.tools ?? []).map((t) => t.name),
+      toolChoice: options.toolChoice,
+    });
     await this.during.shift()?.();
     const scripted = this.next.shift();
     if (scripted instanceof Error) throw scripted;
     const last = messages[messages.length - 1];
     const said = typeof last?.content === 'string' ? last.content : '';
-    return scripted ?? this.reply(`Echo: ${said}`);
+    const echo = this.reply(`Echo: ${said}`);
+    // Told to call nothing, a model answers in text, as OpenAI's does.
+    if (scripted && options.toolChoice === 'none' && scripted.toolCalls.length)
+      return echo;
+    return scripted ?? echo;
   }
 
   private reply(text: string): LlmReply {

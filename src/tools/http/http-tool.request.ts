@@ -72,7 +72,9 @@ export function buildHttpRequest(
   const url = new URL(fill(pathPart, true) + fill(queryPart, false));
   const declaredOrigin = new URL(spec.url.replace(PLACEHOLDER, 'x')).origin;
   if (url.origin !== declaredOrigin) {
-    throw new ToolArgumentError('the arguments would change where the call goes');
+    throw new ToolArgumentError(
+      'the arguments would change where the call goes',
+    );
   }
 
   const rest = Object.entries(values).filter(

@@ -108,13 +108,14 @@ export class HttpToolSource extends ToolSource {
 
     const timeoutMs = spec.timeoutMs ?? this.settings.timeoutMs;
     const started = Date.now();
+    const timeout = AbortSignal.timeout(timeoutMs);
     try {
       const response = await fetch(request.url, {
         method: request.method,
         headers: request.headers,
         body: request.body,
         redirect: 'manual',
-        signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+        signal: AbortSignal.any([signal, timeout]),
       });
       const capped = await readCapped(response, this.settings.maxResultChars);
       const cut = capped.cut;
@@ -145,8 +146,7 @@ export class HttpToolSource extends ToolSource {
     } catch (error) {
       const reason = signal.aborted
         ? 'the turn was stopped'
-        : error instanceof Error &&
-            (error.name === 'TimeoutError' || error.name === 'AbortError')
+        : timeout.aborted
           ? `no answer within ${timeoutMs} ms`
           : 'the service could not be reached';
       this.logger.warn(
@@ -211,6 +211,7 @@ async function readCapped(
     }
   }
   const text = Buffer.concat(chunks).toString('utf8');
-  if (text.length > maxChars) return { text: text.slice(0, maxChars), cut: true };
+  if (text.length > maxChars)
+    return { text: text.slice(0, maxChars), cut: true };
   return { text, cut };
 }

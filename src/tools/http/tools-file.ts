@@ -202,7 +202,9 @@ function checkUrl(
   const problems: string[] = [];
   const origin = /^https?:\/\/[^/?#]*/.exec(template)?.[0] ?? '';
   if (/[{}]/.test(origin)) {
-    problems.push(`${at}.url: a {parameter} may only stand in the path or query`);
+    problems.push(
+      `${at}.url: a {parameter} may only stand in the path or query`,
+    );
   }
   if (template.includes('#')) {
     problems.push(`${at}.url: must not have a fragment`);

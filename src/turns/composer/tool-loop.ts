@@ -66,7 +66,9 @@ export class ToolLoop {
     let completionTokens: number | null = null;
     for (let round = 1; ; round++) {
       const mayCall = round <= this.settings.maxRounds && tools.length > 0;
-      let calls = recorded.filter((s) => s.kind === 'tool' && s.round === round);
+      let calls = recorded.filter(
+        (s) => s.kind === 'tool' && s.round === round,
+      );
       if (calls.length === 0) {
         const reply = await this.ask(messages, tools, mayCall);
         promptTokens = add(promptTokens, reply.promptTokens);
@@ -157,7 +159,8 @@ export class ToolLoop {
     context: ToolContext,
     log: object,
   ): Promise<string> {
-    if (step.result !== null) return asToolMessage(step.ok === true, step.result);
+    if (step.result !== null)
+      return asToolMessage(step.ok === true, step.result);
     const started = Date.now();
     let args: unknown;
     let result;
