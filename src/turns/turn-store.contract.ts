@@ -1,4 +1,7 @@
+import { sql } from 'drizzle-orm';
 import { DatabaseConnection } from '../database/database-connection';
+import { rowsOf } from '../database/executor';
+import { DrizzleToolJournal } from './drizzle-tool.journal';
 import {
   at,
   batch,
@@ -591,5 +594,92 @@ export function turnStoreContract(open: () => Promise<DatabaseConnection>) {
       ).toEqual(left);
       expect(await stores.outbox.getUnsent(id)).toHaveLength(1);
     }
+  });
+
+  describe('the tool journal (turn_steps)', () => {
+    const call = (position: number, name = 'order_status') => ({
+      position,
+      kind: 'tool' as const,
+      callId: `call_${position}`,
+      name,
+      arguments: `{"order_id":"A-${position}"}`,
+    });
+    const openTurn = async (customerWaId = '4915100000001') => {
+      const {
+        conversationsToAnswer: [id],
+      } = await stores.ingest.ingest(
+        batch({ messages: [inbound({ customerWaId })] }),
+        t0,
+        TIMEOUT,
+      );
+      const [first] = await unansweredIn(stores.connection, id);
+      return { conversationId: id, openedBy: first.id, turnKey: `${id}:1` };
+    };
+
+    it('keeps a round as first recorded, and each result once', async () => {
+      const journal = new DrizzleToolJournal(stores.connection);
+      const turn = await openTurn();
+      await journal.recordRound(turn, 1, [call(0), call(1)]);
+      // A second run asking for other calls in the same round changes nothing.
+      const again = await journal.recordRound(turn, 1, [call(0, 'other')]);
+      expect(again.map((s) => [s.position, s.name, s.result])).toEqual([
+        [0, 'order_status', null],
+        [1, 'order_status', null],
+      ]);
+      await journal.recordResult(turn, 1, 1, {
+        ok: true,
+        content: 'shipped',
+        durationMs: 12.4,
+      });
+      await journal.recordResult(turn, 1, 1, {
+        ok: false,
+        content: 'late duplicate',
+        durationMs: 1,
+      });
+      const steps = await journal.open({
+        ...turn,
+        turnKey: `${turn.conversationId}:2`,
+      });
+      expect(steps).toEqual([
+        {
+          round: 1,
+          position: 0,
+          kind: 'tool',
+          callId: 'call_0',
+          name: 'order_status',
+          arguments: '{"order_id":"A-0"}',
+          result: null,
+          ok: null,
+          durationMs: null,
+        },
+        {
+          round: 1,
+          position: 1,
+          kind: 'tool',
+          callId: 'call_1',
+          name: 'order_status',
+          arguments: '{"order_id":"A-1"}',
+          result: 'shipped',
+          ok: true,
+          durationMs: 12,
+        },
+      ]);
+      // Re-tagged with the newer turn key.
+      const keys = await stores.connection.db.execute(
+        sql`select distinct turn_key from turn_steps`,
+      );
+      expect(rowsOf<{ turn_key: string }>(keys)).toEqual([
+        { turn_key: `${turn.conversationId}:2` },
+      ]);
+    });
+
+    it('keeps the steps of different turns apart', async () => {
+      const journal = new DrizzleToolJournal(stores.connection);
+      const one = await openTurn();
+      const two = await openTurn('4915100000002');
+      await journal.recordRound(one, 1, [call(0)]);
+      expect(await journal.open(two)).toEqual([]);
+      expect(await journal.open(one)).toHaveLength(1);
+    });
   });
 }
