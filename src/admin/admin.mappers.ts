@@ -1,6 +1,12 @@
 import type { Message } from '../conversation/conversation.types';
 import type { ConversationSummary } from '../inbox/inbox.queries';
-import type { ConversationDto, MessageDto } from './dto/responses.dto';
+import type { TurnStep } from '../turns/tool-journal';
+import type {
+  ConversationDto,
+  KnowledgeUseDto,
+  MessageDto,
+  ToolCallDto,
+} from './dto/responses.dto';
 
 export const toConversationDto = (c: ConversationSummary): ConversationDto => ({
   id: c.id,
@@ -15,7 +21,10 @@ export const toConversationDto = (c: ConversationSummary): ConversationDto => ({
   unansweredCount: c.unansweredCount,
 });
 
-export const toMessageDto = (m: Message): MessageDto => ({
+export const toMessageDto = (
+  m: Message,
+  steps: TurnStep[] = [],
+): MessageDto => ({
   id: m.id,
   direction: m.direction,
   author: m.author,
@@ -29,4 +38,37 @@ export const toMessageDto = (m: Message): MessageDto => ({
   mediaText: m.mediaText,
   mediaFailure: m.mediaFailure,
   timestamp: m.sentAt.toISOString(),
+  toolCalls: steps.filter((s) => s.kind === 'tool').map(toToolCallDto),
+  knowledge: steps
+    .filter((s) => s.kind === 'knowledge')
+    .flatMap(toKnowledgeUse),
 });
+
+const toToolCallDto = (s: TurnStep): ToolCallDto => ({
+  round: s.round,
+  name: s.name,
+  arguments: parseOr(s.arguments, s.arguments) as ToolCallDto['arguments'],
+  ok: s.ok,
+  result: s.result,
+  durationMs: s.durationMs,
+});
+
+/** A retrieval step's result: the chunks given to the model. */
+function toKnowledgeUse(s: TurnStep): KnowledgeUseDto[] {
+  const chunks = parseOr(s.result ?? '[]', []);
+  if (!Array.isArray(chunks)) return [];
+  return chunks.map((c: Record<string, unknown>) => ({
+    chunkId: String(c.chunkId),
+    documentId: String(c.documentId),
+    title: String(c.title),
+    score: Number(c.score),
+  }));
+}
+
+function parseOr(text: string, otherwise: unknown): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return otherwise;
+  }
+}

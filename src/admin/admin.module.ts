@@ -13,6 +13,8 @@ import { FailOpenThrottlerStorage } from './fail-open-throttler.storage';
 import { MediaController } from './media.controller';
 import { MessagingController } from './messaging.controller';
 import { StatsController } from './stats.controller';
+import { ToolsController } from './tools.controller';
+import { ToolsModule } from '../tools/tools.module';
 
 /** The operators' API under /api: authenticated, throttled, documented. */
 @Module({
@@ -21,6 +23,7 @@ import { StatsController } from './stats.controller';
     InboxModule,
     OutboundModule,
     TurnsModule,
+    ToolsModule,
     ThrottlerModule.forRootAsync({
       imports: [RedisModule],
       inject: [AppConfig, RedisConnection],
@@ -53,6 +56,7 @@ import { StatsController } from './stats.controller';
     MediaController,
     ConversationsController,
     StatsController,
+    ToolsController,
   ],
 })
 export class AdminModule {}

@@ -161,7 +161,7 @@ export class ConversationsController {
         cursor: query.cursor,
       });
       return ok({
-        items: page.items.map(toMessageDto),
+        items: page.items.map((m) => toMessageDto(m, m.steps)),
         nextCursor: page.nextCursor,
       });
     } catch (error) {
@@ -226,7 +226,7 @@ export class ConversationsController {
     return ok(
       {
         conversationId: result.conversationId,
-        messages: result.messages.map(toMessageDto),
+        messages: result.messages.map((m) => toMessageDto(m)),
       },
       'Reply sent',
     );

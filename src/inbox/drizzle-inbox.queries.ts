@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, gt, ilike, sql, SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ilike, inArray, sql, SQL } from 'drizzle-orm';
+import type { TurnStep } from '../turns/tool-journal';
 import { DatabaseConnection, Db } from '../database/database-connection';
 import {
   conversationEvents,
   conversations,
   messages,
+  turnSteps,
 } from '../database/schema';
 import {
   ConversationEvent,
@@ -130,7 +132,7 @@ export class DrizzleInboxQueries extends InboxQueries {
   async listMessages(
     conversationId: string,
     page: { limit: number; cursor?: string },
-  ): Promise<Page<Message>> {
+  ): Promise<Page<Message & { steps: TurnStep[] }>> {
     const after = page.cursor ? decodeCursor(page.cursor, isIdCursor).id : 0;
     const rows = await this.db
       .select()
@@ -143,13 +145,48 @@ export class DrizzleInboxQueries extends InboxQueries {
       )
       .orderBy(asc(messages.id))
       .limit(page.limit + 1);
-    const items = rows.slice(0, page.limit).map(toMessage);
+    const found = rows.slice(0, page.limit).map(toMessage);
+    const steps = await this.stepsOf(found);
+    const items = found.map((m) => ({
+      ...m,
+      steps: (m.chunkIndex === 0 && m.turnKey && steps.get(m.turnKey)) || [],
+    }));
     const last = items.at(-1);
     return {
       items,
       nextCursor:
         rows.length > page.limit && last ? encodeCursor({ id: last.id }) : null,
     };
+  }
+
+  /** The steps of the turns whose replies start on this page, by turn key. */
+  private async stepsOf(page: Message[]): Promise<Map<string, TurnStep[]>> {
+    const keys = page.flatMap((m) =>
+      m.chunkIndex === 0 && m.turnKey ? [m.turnKey] : [],
+    );
+    const byKey = new Map<string, TurnStep[]>();
+    if (keys.length === 0) return byKey;
+    const rows = await this.db
+      .select()
+      .from(turnSteps)
+      .where(inArray(turnSteps.turnKey, keys))
+      .orderBy(asc(turnSteps.round), asc(turnSteps.position));
+    for (const row of rows) {
+      const list = byKey.get(row.turnKey) ?? [];
+      list.push({
+        round: row.round,
+        position: row.position,
+        kind: row.kind as TurnStep['kind'],
+        callId: row.callId,
+        name: row.name,
+        arguments: row.arguments,
+        result: row.result,
+        ok: row.ok,
+        durationMs: row.durationMs,
+      });
+      byKey.set(row.turnKey, list);
+    }
+    return byKey;
   }
 
   async stats(from: Date, to: Date): Promise<Stats> {

@@ -1,3 +1,4 @@
+import type { TurnStep } from '../turns/tool-journal';
 import type {
   Conversation,
   ConversationState,
@@ -58,10 +59,14 @@ export abstract class InboxQueries {
   abstract getConversation(
     id: string,
   ): Promise<(ConversationSummary & { events: ConversationEvent[] }) | null>;
+  /**
+   * A page of a conversation's messages, with what each reply's turn did
+   * before it answered (on the reply's first message; empty otherwise).
+   */
   abstract listMessages(
     conversationId: string,
     page: { limit: number; cursor?: string },
-  ): Promise<Page<Message>>;
+  ): Promise<Page<Message & { steps: TurnStep[] }>>;
   abstract stats(from: Date, to: Date): Promise<Stats>;
 }
 

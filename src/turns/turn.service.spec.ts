@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import type { InboundMessageInput } from '../inbound/ingest.types';
 import { inboundText } from '../../test/support/in-memory-stores';
 import { TranscriptionError } from '../llm/transcriber';
 import { oggOpusVoiceNote } from '../../test/support/media-fixtures';

@@ -364,6 +364,13 @@ export class FakeOpenAi {
 
     let behaviour: ChatBehaviour =
       this.queue.shift() ?? this.defaultBehaviour();
+    // Told to call no tool, the model answers in text.
+    if (
+      request.body.tool_choice === 'none' &&
+      (behaviour.type === 'tool-call' || behaviour.type === 'tool-calls')
+    ) {
+      behaviour = this.defaultBehaviour();
+    }
     while (behaviour.type === 'delay') {
       const alive = await this.sleep(behaviour.ms, res);
       if (!alive) return;
@@ -942,7 +949,7 @@ function checkTools(body: Json): Invalid | null {
     !isObject(choice)
   ) {
     return invalid(
-      `Invalid value: '${String(choice)}'. Supported values are: 'none', 'auto', and 'required'.`,
+      `Invalid value: '${JSON.stringify(choice)}'. Supported values are: 'none', 'auto', and 'required'.`,
       'tool_choice',
       'invalid_value',
     );

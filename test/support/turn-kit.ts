@@ -31,7 +31,14 @@ export function turnKit(
   const whatsapp = new FakeWhatsapp();
   const transcriber = new FakeTranscriber();
   const registry = new ToolRegistry(
-    new HttpToolSource({ ...config.tools, httpTools }),
+    new HttpToolSource({
+      httpTools,
+      maxRounds: config.tools.maxRounds,
+      timeoutMs: config.tools.timeoutMs,
+      maxResultChars: config.tools.maxResultChars,
+    }),
+    config.llm,
+    config.tools,
   );
   const composer = new ReplyComposer(
     config,
@@ -40,14 +47,7 @@ export function turnKit(
       world.turns,
       events,
     ),
-    new ToolLoop(
-      llm,
-      registry,
-      world.journal,
-      config.llm,
-      config.tools,
-      events,
-    ),
+    new ToolLoop(llm, registry, world.journal, config.tools, events),
     registry,
     world.journal,
   );

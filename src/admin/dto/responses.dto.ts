@@ -70,6 +70,46 @@ export class MessageErrorDto {
   details: string | null;
 }
 
+export class ToolCallDto {
+  @ApiProperty({ example: 1, description: 'The round of the turn (1 = first)' })
+  round: number;
+  @ApiProperty({ example: 'order_status' })
+  name: string;
+  @ApiProperty({
+    description:
+      "The model's arguments (bound parameters are filled by ClariOps and never appear here)",
+    example: { order_id: 'A-1' },
+    type: 'object',
+    additionalProperties: true,
+  })
+  arguments: Record<string, unknown> | string;
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description: 'Null when the call never returned (the turn was interrupted)',
+  })
+  ok: boolean | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'What the model was given (cut to TOOL_RESULT_MAX_CHARS)',
+  })
+  result: string | null;
+  @ApiProperty({ type: Number, nullable: true, example: 84 })
+  durationMs: number | null;
+}
+
+export class KnowledgeUseDto {
+  @ApiProperty({ example: '7' })
+  chunkId: string;
+  @ApiProperty({ example: '0b5e8d5e-3c1d-4d7e-9d3b-2a1f0e9c8b7a' })
+  documentId: string;
+  @ApiProperty({ example: 'Shipping policy' })
+  title: string;
+  @ApiProperty({ example: 0.032 })
+  score: number;
+}
+
 export class MessageDto {
   @ApiProperty({ example: 42 })
   id: number;
@@ -141,6 +181,18 @@ export class MessageDto {
     description: "Meta's timestamp (inbound) or when recorded (outbound)",
   })
   timestamp: string;
+  @ApiProperty({
+    type: [ToolCallDto],
+    description:
+      'On the first message of a bot reply: the tool calls the turn made, in order',
+  })
+  toolCalls: ToolCallDto[];
+  @ApiProperty({
+    type: [KnowledgeUseDto],
+    description:
+      'On the first message of a bot reply: the knowledge chunks the model was given',
+  })
+  knowledge: KnowledgeUseDto[];
 }
 
 export class ConversationPageDto {

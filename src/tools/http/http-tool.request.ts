@@ -92,7 +92,7 @@ export function buildHttpRequest(
     for (const [name, value] of rest) {
       url.searchParams.append(
         name,
-        typeof value === 'object' ? JSON.stringify(value) : String(value),
+        typeof value === 'string' ? value : JSON.stringify(value),
       );
     }
     return { method: spec.method, url: url.toString(), headers };
@@ -109,8 +109,9 @@ function scalar(name: string, value: unknown): string {
   if (value === undefined || value === null) {
     throw new ToolArgumentError(`${name} is required`);
   }
-  if (!['string', 'number', 'boolean'].includes(typeof value)) {
-    throw new ToolArgumentError(`${name} must be a string, number or boolean`);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    return String(value);
   }
-  return String(value);
+  throw new ToolArgumentError(`${name} must be a string, number or boolean`);
 }

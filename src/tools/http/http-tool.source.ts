@@ -143,7 +143,7 @@ export class HttpToolSource extends ToolSource {
           ? `${text}\n[cut: the answer was longer than ${this.settings.maxResultChars} characters]`
           : text,
       };
-    } catch (error) {
+    } catch {
       const reason = signal.aborted
         ? 'the turn was stopped'
         : timeout.aborted

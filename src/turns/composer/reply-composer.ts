@@ -129,8 +129,9 @@ export class ReplyComposer {
       turnKey,
     };
     const customerId = conversation.customerWaId;
-    const recorded =
-      this.tools.list().length > 0 ? await this.journal.open(turn) : [];
+    const recorded = this.tools.list().some((tool) => tool.kind !== 'builtin')
+      ? await this.journal.open(turn)
+      : [];
     return this.loop.run(
       prompt,
       turn,

@@ -80,9 +80,7 @@ describe('A turn with tools', () => {
         status: 'shipped',
       },
     );
-    expect(whatsapp.texts).toEqual([
-      'Your order A-1 has shipped.',
-    ]);
+    expect(whatsapp.texts).toEqual(['Your order A-1 has shipped.']);
     expect(world.turnSteps).toEqual([
       expect.objectContaining({
         conversationId: id,
@@ -120,9 +118,7 @@ describe('A turn with tools', () => {
     ]);
     // The model could not look up another customer's order.
     expect(api.requests.map((r) => r.path)).toEqual(['/hang']);
-    expect(whatsapp.texts).toEqual([
-      'Sorry, I could not check that.',
-    ]);
+    expect(whatsapp.texts).toEqual(['Sorry, I could not check that.']);
     expect(
       published.filter((e) => e.type === 'tool.called').map((e) => e.ok),
     ).toEqual([false, false, false, false]);

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { LlmConfig, ToolsConfig } from '../../config/app-config';
+import { ToolsConfig } from '../../config/app-config';
 import { DomainEvents } from '../../events/domain-events';
 import {
   ChatMessage,
@@ -11,7 +11,7 @@ import {
 import type { ToolContext } from '../../tools/tool-source';
 import { ToolRegistry } from '../../tools/tool.registry';
 import { ToolJournal, TurnRef, TurnStep } from '../tool-journal';
-import { findHandoffCall, HANDOFF_TOOL } from './tools/handoff.tool';
+import { findHandoffCall } from '../../tools/builtin/handoff.tool';
 
 export type LoopOutcome =
   | {
@@ -40,17 +40,13 @@ export class ToolLoop {
     private readonly llm: LlmProvider,
     private readonly registry: ToolRegistry,
     private readonly journal: ToolJournal,
-    private readonly llmSettings: LlmConfig,
     private readonly settings: ToolsConfig,
     private readonly events: DomainEvents,
   ) {}
 
   /** The tools the model is offered, the handoff tool among them. */
   offeredTools(): ToolDefinition[] {
-    return [
-      ...(this.llmSettings.handoffTool ? [HANDOFF_TOOL] : []),
-      ...this.registry.list().map((t) => t.definition),
-    ];
+    return this.registry.list().map((t) => t.definition);
   }
 
   async run(

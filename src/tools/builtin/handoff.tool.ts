@@ -1,4 +1,4 @@
-import type { ToolCall, ToolDefinition } from '../../../llm/llm.provider';
+import type { ToolCall, ToolDefinition } from '../../llm/llm.provider';
 
 /** The tool the model calls when the customer wants a person. */
 export const HANDOFF_TOOL: ToolDefinition = {
