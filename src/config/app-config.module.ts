@@ -7,8 +7,10 @@ import {
   DatabaseConfig,
   HandoffConfig,
   LlmConfig,
+  McpConfig,
   MediaConfig,
   ServerConfig,
+  ToolsConfig,
   WhatsappConfig,
 } from './app-config';
 import { validateEnv } from './validate-env';
@@ -49,6 +51,8 @@ export class AppConfigModule {
         { provide: DatabaseConfig, useValue: config.database },
         { provide: HandoffConfig, useValue: config.handoff },
         { provide: AdminConfig, useValue: config.admin },
+        { provide: ToolsConfig, useValue: config.tools },
+        { provide: McpConfig, useValue: config.mcp },
       ],
       exports: [
         AppConfig,
@@ -60,6 +64,8 @@ export class AppConfigModule {
         DatabaseConfig,
         HandoffConfig,
         AdminConfig,
+        ToolsConfig,
+        McpConfig,
       ],
     };
   }

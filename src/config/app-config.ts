@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { EnvironmentVariables } from './env.schema';
+import { envValue, McpServerConfig, parseMcpServers } from './mcp-servers';
 
 /** A slice of the validated configuration, injectable on its own (its class is the token). */
 export abstract class ServerConfig {
@@ -74,6 +75,22 @@ export abstract class ConversationConfig {
 }
 
 /** A slice of the validated configuration, injectable on its own (its class is the token). */
+export abstract class ToolsConfig {
+  /** How long one tool call (MCP or HTTP) may take. */
+  abstract readonly timeoutMs: number;
+  /** The most characters of a tool's result the model is given. */
+  abstract readonly maxResultChars: number;
+}
+
+/** A slice of the validated configuration, injectable on its own (its class is the token). */
+export abstract class McpConfig {
+  abstract readonly servers: McpServerConfig[];
+  /** First wait before connecting again to a server that failed; doubles up to `retryMaxMs`. */
+  abstract readonly retryBaseMs: number;
+  abstract readonly retryMaxMs: number;
+}
+
+/** A slice of the validated configuration, injectable on its own (its class is the token). */
 export abstract class DatabaseConfig {
   abstract readonly url: string | null;
   abstract readonly dataDir: string;
@@ -93,6 +110,8 @@ export class AppConfig {
   readonly database: DatabaseConfig;
   readonly handoff: HandoffConfig;
   readonly admin: AdminConfig;
+  readonly tools: ToolsConfig;
+  readonly mcp: McpConfig;
   readonly redisUrl: string | null;
   readonly redisKeyPrefix: string;
   readonly turnConcurrency: number;
@@ -162,6 +181,22 @@ export class AppConfig {
       apiKey: env.ADMIN_API_KEY ?? null,
       throttleLimit: env.ADMIN_THROTTLE_LIMIT,
       throttleTtlMs: env.ADMIN_THROTTLE_TTL_SECONDS * 1000,
+    };
+    this.tools = {
+      timeoutMs: env.TOOL_TIMEOUT_MS,
+      maxResultChars: env.TOOL_RESULT_MAX_CHARS,
+    };
+    this.mcp = {
+      // `${ENV_NAME}` in header values: the validated object still carries
+      // every raw variable (plainToInstance copies them), and validateEnv has
+      // already rejected a reference to one that is not set.
+      servers: parseMcpServers(
+        env.MCP_SERVERS,
+        env.MCP_SERVERS_HEADERS,
+        (name) => envValue(env as unknown as Record<string, unknown>, name),
+      ).servers,
+      retryBaseMs: 1000,
+      retryMaxMs: 60_000,
     };
     this.redisUrl = env.REDIS_URL ?? null;
     this.redisKeyPrefix = env.REDIS_KEY_PREFIX;

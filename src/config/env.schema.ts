@@ -164,6 +164,34 @@ export class EnvironmentVariables {
   @MinLength(1)
   HANDOFF_MESSAGE: string = DEFAULT_HANDOFF_MESSAGE;
 
+  // --- tools
+  /** How long one tool call (MCP or HTTP) may take before the model is told it failed. */
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  TOOL_TIMEOUT_MS: number = 10000;
+
+  /** The most characters of a tool's result the model is given; the rest is cut. */
+  @IsInt()
+  @Min(100)
+  @Max(1_000_000)
+  TOOL_RESULT_MAX_CHARS: number = 8000;
+
+  /**
+   * Comma-separated Streamable-HTTP URLs of MCP servers whose tools the model
+   * may call; `#name` at the end of a URL names its tools' prefix. Checked in
+   * validate-env.ts (mcp-servers.ts).
+   */
+  @IsString()
+  MCP_SERVERS: string = '';
+
+  /**
+   * JSON `{"<URL as in MCP_SERVERS>": {"Header": "value"}}`; values may hold
+   * `${ENV_NAME}`. Checked in validate-env.ts (mcp-servers.ts).
+   */
+  @IsString()
+  MCP_SERVERS_HEADERS: string = '';
+
   // --- WhatsApp Cloud API
   @Transform(emptyToUndefined)
   @IsOptional()

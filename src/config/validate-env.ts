@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { plainToInstance } from 'class-transformer';
 import { ValidationError, validateSync } from 'class-validator';
 import { EnvironmentVariables } from './env.schema';
+import { envValue, parseMcpServers } from './mcp-servers';
 
 export class InvalidEnvironmentError extends Error {
   constructor(readonly problems: string[]) {
@@ -38,6 +39,11 @@ export function validateEnv(
       `SYSTEM_PROMPT_FILE: file ${env.SYSTEM_PROMPT_FILE} does not exist`,
     );
   }
+  problems.push(
+    ...parseMcpServers(env.MCP_SERVERS, env.MCP_SERVERS_HEADERS, (name) =>
+      envValue(raw, name),
+    ).problems,
+  );
   if (problems.length > 0) {
     throw new InvalidEnvironmentError(problems);
   }
