@@ -37,6 +37,15 @@ describe('MCP_SERVERS', () => {
     ]);
   });
 
+  it('refuses credentials in a URL, pointing to MCP_SERVERS_HEADERS', () => {
+    expect(
+      parseMcpServers('https://bot:hunter2@crm.example.com/mcp', '', noEnv)
+        .problems,
+    ).toEqual([
+      'MCP_SERVERS: entry 1 holds a user or password; send credentials with MCP_SERVERS_HEADERS',
+    ]);
+  });
+
   it('resolves ${ENV_NAME} in header values from the environment', () => {
     const config = new AppConfig(
       validateEnv({

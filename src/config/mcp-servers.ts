@@ -55,6 +55,13 @@ export function parseMcpServers(
       );
       return;
     }
+    if (url.username || url.password) {
+      // fetch() refuses such URLs; and the URL is shown in health and logs.
+      problems.push(
+        `MCP_SERVERS: entry ${index + 1} holds a user or password; send credentials with MCP_SERVERS_HEADERS`,
+      );
+      return;
+    }
     const name = url.hash ? url.hash.slice(1) : `mcp${index + 1}`;
     if (!SERVER_NAME.test(name)) {
       problems.push(
