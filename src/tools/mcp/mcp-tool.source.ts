@@ -72,7 +72,7 @@ export class McpToolSource
   }
 
   list(): AvailableTool[] {
-    return this.tools;
+    return [...this.tools];
   }
 
   /** Each configured server's state, in MCP_SERVERS order. */
