@@ -148,7 +148,7 @@ export class McpServerConnection {
         );
       }
       throw new McpCallError(
-        `MCP server ${this.config.name} refused the call: ${messageOf(error)}.`,
+        `MCP server ${this.config.name} refused the call: ${messageOf(error).replace(/\.?$/, '.')}`,
         'protocol',
       );
     }
