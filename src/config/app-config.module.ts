@@ -7,6 +7,7 @@ import {
   DatabaseConfig,
   HandoffConfig,
   LlmConfig,
+  McpConfig,
   MediaConfig,
   ServerConfig,
   ToolsConfig,
@@ -51,6 +52,7 @@ export class AppConfigModule {
         { provide: HandoffConfig, useValue: config.handoff },
         { provide: AdminConfig, useValue: config.admin },
         { provide: ToolsConfig, useValue: config.tools },
+        { provide: McpConfig, useValue: config.mcp },
       ],
       exports: [
         AppConfig,
@@ -63,6 +65,7 @@ export class AppConfigModule {
         HandoffConfig,
         AdminConfig,
         ToolsConfig,
+        McpConfig,
       ],
     };
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { EnvironmentVariables } from './env.schema';
 import type { HttpToolSpec } from '../tools/http/tools-file';
+import { envValue, McpServerConfig, parseMcpServers } from './mcp-servers';
 
 /** A slice of the validated configuration, injectable on its own (its class is the token). */
 export abstract class ServerConfig {
@@ -47,8 +48,11 @@ export abstract class HandoffConfig {
 export abstract class ToolsConfig {
   /** The HTTP tools of TOOLS_FILE. */
   abstract readonly httpTools: HttpToolSpec[];
+  /** Rounds of tool calls per turn. */
   abstract readonly maxRounds: number;
+  /** How long one tool call (MCP or HTTP) may take. */
   abstract readonly timeoutMs: number;
+  /** The most characters of a tool's result the model is given. */
   abstract readonly maxResultChars: number;
 }
 
@@ -84,6 +88,14 @@ export abstract class ConversationConfig {
 }
 
 /** A slice of the validated configuration, injectable on its own (its class is the token). */
+export abstract class McpConfig {
+  abstract readonly servers: McpServerConfig[];
+  /** First wait before connecting again to a server that failed; doubles up to `retryMaxMs`. */
+  abstract readonly retryBaseMs: number;
+  abstract readonly retryMaxMs: number;
+}
+
+/** A slice of the validated configuration, injectable on its own (its class is the token). */
 export abstract class DatabaseConfig {
   abstract readonly url: string | null;
   abstract readonly dataDir: string;
@@ -104,6 +116,7 @@ export class AppConfig {
   readonly handoff: HandoffConfig;
   readonly admin: AdminConfig;
   readonly tools: ToolsConfig;
+  readonly mcp: McpConfig;
   readonly redisUrl: string | null;
   readonly redisKeyPrefix: string;
   readonly turnConcurrency: number;
@@ -179,6 +192,18 @@ export class AppConfig {
       maxRounds: env.TOOL_MAX_ROUNDS,
       timeoutMs: env.TOOL_TIMEOUT_MS,
       maxResultChars: env.TOOL_RESULT_MAX_CHARS,
+    };
+    this.mcp = {
+      // `${ENV_NAME}` in header values: the validated object still carries
+      // every raw variable (plainToInstance copies them), and validateEnv has
+      // already rejected a reference to one that is not set.
+      servers: parseMcpServers(
+        env.MCP_SERVERS,
+        env.MCP_SERVERS_HEADERS,
+        (name) => envValue(env as unknown as Record<string, unknown>, name),
+      ).servers,
+      retryBaseMs: 1000,
+      retryMaxMs: 60_000,
     };
     this.redisUrl = env.REDIS_URL ?? null;
     this.redisKeyPrefix = env.REDIS_KEY_PREFIX;

@@ -193,6 +193,21 @@ export class EnvironmentVariables {
   /** Derived from TOOLS_FILE by validateEnv; not an environment variable. */
   toolsFromFile: HttpToolSpec[] = [];
 
+  /**
+   * Comma-separated Streamable-HTTP URLs of MCP servers whose tools the model
+   * may call; `#name` at the end of a URL names its tools' prefix. Checked in
+   * validate-env.ts (mcp-servers.ts).
+   */
+  @IsString()
+  MCP_SERVERS: string = '';
+
+  /**
+   * JSON `{"<URL as in MCP_SERVERS>": {"Header": "value"}}`; values may hold
+   * `${ENV_NAME}`. Checked in validate-env.ts (mcp-servers.ts).
+   */
+  @IsString()
+  MCP_SERVERS_HEADERS: string = '';
+
   // --- WhatsApp Cloud API
   @Transform(emptyToUndefined)
   @IsOptional()

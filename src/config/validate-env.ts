@@ -3,6 +3,7 @@ import { parseToolsFile } from '../tools/http/tools-file';
 import { plainToInstance } from 'class-transformer';
 import { ValidationError, validateSync } from 'class-validator';
 import { EnvironmentVariables } from './env.schema';
+import { envValue, parseMcpServers } from './mcp-servers';
 
 export class InvalidEnvironmentError extends Error {
   constructor(readonly problems: string[]) {
@@ -52,6 +53,11 @@ export function validateEnv(
       problems.push(`TOOLS_FILE: file ${env.TOOLS_FILE} does not exist`);
     }
   }
+  problems.push(
+    ...parseMcpServers(env.MCP_SERVERS, env.MCP_SERVERS_HEADERS, (name) =>
+      envValue(raw, name),
+    ).problems,
+  );
   if (problems.length > 0) {
     throw new InvalidEnvironmentError(problems);
   }

@@ -4,6 +4,7 @@ import { ApiEnvelopeResponse } from '../common/api-envelope.decorator';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { ApiEnvelope, ok } from '../common/api-envelope';
 import { AppConfig } from '../config/app-config';
+import { McpToolSource } from '../tools/mcp/mcp-tool.source';
 import { DatabaseHealthIndicator } from './database.health';
 import { RedisHealthIndicator } from './redis.health';
 import { ServiceHealthDto } from './service-health.dto';
@@ -18,13 +19,14 @@ export class HealthController {
     private readonly database: DatabaseHealthIndicator,
     private readonly redis: RedisHealthIndicator,
     private readonly config: AppConfig,
+    private readonly mcp: McpToolSource,
   ) {}
 
   @Get('api/health')
   @ApiOperation({
     summary: 'Service status (public)',
     description:
-      'Always answers 200 while the process runs; `data.status` is `degraded` when the database (or Redis, when configured) does not answer. WhatsApp and the LLM are reported as configured or not.',
+      'Always answers 200 while the process runs; `data.status` is `degraded` when the database (or Redis, when configured) does not answer. WhatsApp and the LLM are reported as configured or not; each MCP server as up, down or connecting, which does not change `data.status` (its tools are left out while it is down).',
   })
   @ApiEnvelopeResponse(ServiceHealthDto)
   async status(): Promise<ApiEnvelope<ServiceHealthDto>> {
@@ -58,6 +60,7 @@ export class HealthController {
             driver: this.redis.enabled ? 'bullmq' : 'in-process',
             ...(redis && { redis: redis.redis.status }),
           },
+          mcp: { servers: this.mcp.status() },
         },
       },
       healthy

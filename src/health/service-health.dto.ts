@@ -39,6 +39,43 @@ class QueueStatusDto {
   redis?: string;
 }
 
+class McpServerStatusDto {
+  @ApiProperty({
+    example: 'crm',
+    description: "The prefix of its tools' names (`crm__lookup_order`)",
+  })
+  name: string;
+  @ApiProperty({
+    example: 'https://crm.example.com/mcp',
+    description: 'Without credentials or query string',
+  })
+  url: string;
+  @ApiProperty({ enum: ['connecting', 'up', 'down'], example: 'up' })
+  status: 'connecting' | 'up' | 'down';
+  @ApiProperty({ example: 3, description: 'Tools offered to the model now' })
+  tools: number;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'Why it is down',
+  })
+  error: string | null;
+  @ApiProperty({
+    example: '2026-11-25T10:00:00.000Z',
+    description: 'When it entered this state',
+  })
+  since: string;
+}
+
+class McpStatusDto {
+  @ApiProperty({
+    type: [McpServerStatusDto],
+    description: 'The servers of MCP_SERVERS, in order (empty when unset)',
+  })
+  servers: McpServerStatusDto[];
+}
+
 class ServicesDto {
   @ApiProperty()
   database: DatabaseStatusDto;
@@ -48,6 +85,8 @@ class ServicesDto {
   llm: LlmStatusDto;
   @ApiProperty()
   queue: QueueStatusDto;
+  @ApiProperty()
+  mcp: McpStatusDto;
 }
 
 export class ServiceHealthDto {

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { LlmConfig, ToolsConfig } from '../config/app-config';
 import { HANDOFF_TOOL } from './builtin/handoff.tool';
 import { HttpToolSource } from './http/http-tool.source';
+import { McpToolSource } from './mcp/mcp-tool.source';
 import {
   AvailableTool,
   ToolContext,
@@ -38,10 +39,11 @@ export class ToolRegistry {
 
   constructor(
     private readonly http: HttpToolSource,
+    mcp: McpToolSource,
     llm: LlmConfig,
     private readonly settings: ToolsConfig,
   ) {
-    this.sources = [http];
+    this.sources = [http, mcp];
     this.builtin = llm.handoffTool
       ? [{ definition: HANDOFF_TOOL, kind: 'builtin', origin: 'ClariOps' }]
       : [];

@@ -7,6 +7,7 @@ import type { InboundMessageInput } from '../../src/inbound/ingest.types';
 import { OutboxService } from '../../src/outbound/outbox.service';
 import { HttpToolSource } from '../../src/tools/http/http-tool.source';
 import type { HttpToolSpec } from '../../src/tools/http/tools-file';
+import { McpToolSource } from '../../src/tools/mcp/mcp-tool.source';
 import { ToolRegistry } from '../../src/tools/tool.registry';
 import { MediaStep } from '../../src/turns/composer/media-step';
 import { ReplyComposer } from '../../src/turns/composer/reply-composer';
@@ -37,6 +38,7 @@ export function turnKit(
       timeoutMs: config.tools.timeoutMs,
       maxResultChars: config.tools.maxResultChars,
     }),
+    new McpToolSource(config.mcp, config.tools),
     config.llm,
     config.tools,
   );
