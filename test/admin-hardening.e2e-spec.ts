@@ -370,6 +370,16 @@ describe('customers known by a BSUID only', () => {
       phoneNumber: bsuid,
       state: 'active',
     });
+    // The bot answers the customer's message (before the handoff, or after
+    // the resume): wait for that turn, so that it cannot take the scripted
+    // LLM answer of a later test.
+    const id = page.body.data.items[0].id as string;
+    await waitFor(async () => {
+      const history = await api('GET', `/api/conversations/${id}/messages`);
+      return history.body.data.items.some(
+        (m: Record<string, unknown>) => m.author === 'bot',
+      );
+    });
   });
 
   it('answers 404, not 400, for the session of an unknown BSUID', async () => {
