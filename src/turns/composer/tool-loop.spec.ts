@@ -212,4 +212,26 @@ describe('A turn with tools', () => {
       expect.objectContaining({ turnKey: `${id}:new`, ok: true }),
     ]);
   });
+
+  it('runs at most 10 calls of one answer; the others get an error result', async () => {
+    const { llm, turns, receive } = kit();
+    const id = await receive(inboundText('wamid.t7', CUSTOMER, 'all of them'));
+    llm.callToolsNext(
+      ...Array.from({ length: 12 }, () => ({
+        name: 'order_status',
+        arguments: { order_id: 'A-1' },
+      })),
+    );
+    llm.answerNext('Done.');
+
+    await turns.run(id);
+
+    expect(api.requests).toHaveLength(10);
+    const results = toolMessages(llm.prompts[1]);
+    expect(results).toHaveLength(12);
+    expect(results.slice(10)).toEqual([
+      'ERROR: not run: at most 10 calls are made per answer',
+      'ERROR: not run: at most 10 calls are made per answer',
+    ]);
+  });
 });

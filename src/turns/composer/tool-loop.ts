@@ -13,6 +13,11 @@ import { ToolRegistry } from '../../tools/tool.registry';
 import { ToolJournal, TurnRef, TurnStep } from '../tool-journal';
 import { findHandoffCall } from '../../tools/builtin/handoff.tool';
 
+/** Calls of one answer that are run; any further ones get an error result. */
+export const MAX_CALLS_PER_ROUND = 10;
+/** The longest arguments text kept and run (a model can write a lot). */
+export const MAX_ARGUMENT_CHARS = 16_000;
+
 export type LoopOutcome =
   | {
       kind: 'answer';
@@ -94,7 +99,7 @@ export class ToolLoop {
             kind: 'tool' as const,
             callId: call.id,
             name: call.name,
-            arguments: call.arguments,
+            arguments: call.arguments.slice(0, MAX_ARGUMENT_CHARS),
           })),
         );
       }
@@ -165,7 +170,12 @@ export class ToolLoop {
     } catch {
       args = undefined;
     }
-    if (args === undefined) {
+    if (step.position >= MAX_CALLS_PER_ROUND) {
+      result = {
+        ok: false,
+        content: `not run: at most ${MAX_CALLS_PER_ROUND} calls are made per answer`,
+      };
+    } else if (args === undefined) {
       result = { ok: false, content: 'the arguments are not valid JSON' };
     } else {
       try {
@@ -200,7 +210,8 @@ export class ToolLoop {
 
 /** A result as the model reads it: data, and an error marked as one. */
 function asToolMessage(ok: boolean, content: string): string {
-  return ok ? content : `ERROR: ${content}`;
+  if (!ok) return `ERROR: ${content}`;
+  return content.trim() ? content : '(the tool answered nothing)';
 }
 
 function add(total: number | null, more: number | null): number | null {
