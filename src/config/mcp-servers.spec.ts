@@ -88,7 +88,12 @@ describe('MCP_SERVERS', () => {
 
   it('gives the tools slice its defaults', () => {
     const config = new AppConfig(validateEnv({}));
-    expect(config.tools).toEqual({ timeoutMs: 10000, maxResultChars: 8000 });
+    expect(config.tools).toEqual({
+      httpTools: [],
+      maxRounds: 3,
+      timeoutMs: 10000,
+      maxResultChars: 8000,
+    });
     expect(config.mcp.servers).toEqual([]);
   });
 });
