@@ -38,6 +38,8 @@ const APP_TABLES = [
   'status_events',
   'conversation_events',
   'webhook_errors',
+  'knowledge_documents',
+  'knowledge_chunks',
 ];
 
 /** Any fixed 64-bit number: instances starting together migrate one at a time. */
