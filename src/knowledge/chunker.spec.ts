@@ -34,10 +34,7 @@ describe('chunkText', () => {
       { length: 12 },
       (_, i) => `Paragraph ${i} says something about warranties and repairs.`,
     );
-    const chunks = chunkText(
-      `## Warranty\n\n${paragraphs.join('\n\n')}`,
-      300,
-    );
+    const chunks = chunkText(`## Warranty\n\n${paragraphs.join('\n\n')}`, 300);
     expect(chunks.length).toBeGreaterThan(2);
     for (const chunk of chunks) {
       expect(chunk.length).toBeLessThanOrEqual(300);

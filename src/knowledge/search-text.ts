@@ -37,7 +37,9 @@ const MAX_TERM_LENGTH = 64;
  * without any of its operators.
  */
 export function queryTerms(query: string): string[] {
-  const words = foldAccents(query).toLowerCase().match(/[\p{L}\p{N}]+/gu);
+  const words = foldAccents(query)
+    .toLowerCase()
+    .match(/[\p{L}\p{N}]+/gu);
   const terms = new Set<string>();
   for (const word of words ?? []) {
     if (word.length > MAX_TERM_LENGTH) continue;
