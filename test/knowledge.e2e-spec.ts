@@ -26,7 +26,7 @@ async function call<T = any>(
 ): Promise<{ status: number; body: Envelope<T> }> {
   const headers: Record<string, string> = {};
   if (key !== null) headers.authorization = `Bearer ${key}`;
-  let payload: BodyInit | undefined;
+  let payload: string | FormData | undefined;
   if (body instanceof FormData) {
     payload = body;
   } else if (body !== undefined) {

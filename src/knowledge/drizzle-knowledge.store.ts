@@ -34,6 +34,8 @@ import { foldAccents } from './search-text';
 
 /** Chunks one insert statement writes. */
 const INSERT_ROWS = 200;
+/** Vectors one select reads. */
+const VECTOR_PAGE = 5_000;
 
 /** A vector as bytes: float32, little-endian (as every platform Node runs on). */
 export function vectorBytes(vector: Float32Array): Buffer {
@@ -242,17 +244,26 @@ export class DrizzleKnowledgeStore extends KnowledgeStore {
     // The revision is read first: a change after it makes the next check
     // load again, never miss a change.
     const revision = await this.revision();
-    const rows = await this.db
-      .select({ id: knowledgeChunks.id, embedding: knowledgeChunks.embedding })
-      .from(knowledgeChunks)
-      .where(eq(knowledgeChunks.embeddingModel, model))
-      .orderBy(asc(knowledgeChunks.id));
     const ids: number[] = [];
     const vectors: Float32Array[] = [];
-    for (const row of rows) {
-      if (!row.embedding) continue;
-      ids.push(Number(row.id));
-      vectors.push(bytesVector(row.embedding));
+    for (let after = 0; ;) {
+      // As base64 text: PGlite decodes bytea results in JavaScript, about
+      // ten times slower than Buffer decodes base64. In pages, by id.
+      const rows = rowsOf<{ id: number | string; vector: string }>(
+        await this.db.execute(sql`
+          select id, encode(embedding, 'base64') as vector
+            from ${knowledgeChunks}
+           where embedding_model = ${model} and embedding is not null
+             and id > ${after}
+           order by id
+           limit ${VECTOR_PAGE}`),
+      );
+      for (const row of rows) {
+        ids.push(Number(row.id));
+        vectors.push(bytesVector(Buffer.from(row.vector, 'base64')));
+      }
+      if (rows.length < VECTOR_PAGE) break;
+      after = ids[ids.length - 1];
     }
     return { revision, ids, vectors };
   }

@@ -38,9 +38,7 @@ export class VectorIndex {
     // The best k so far, ascending, so the weakest is first to go.
     const best: VectorHit[] = [];
     for (let row = 0; row < this.size; row++) {
-      let dot = 0;
-      const base = row * d;
-      for (let j = 0; j < d; j++) dot += m[base + j] * q[j];
+      const dot = dotAt(m, row * d, q, d);
       if (best.length === k && dot <= best[0].score) continue;
       const hit = { id: this.ids[row], score: dot };
       let at = best.findIndex((b) => b.score >= dot);
@@ -50,6 +48,23 @@ export class VectorIndex {
     }
     return best.reverse();
   }
+}
+
+/** The dot product of `q` and the row of `m` at `base`, four lanes at a time. */
+function dotAt(m: Float32Array, base: number, q: Float32Array, d: number) {
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let e = 0;
+  let j = 0;
+  for (; j + 3 < d; j += 4) {
+    a += m[base + j] * q[j];
+    b += m[base + j + 1] * q[j + 1];
+    c += m[base + j + 2] * q[j + 2];
+    e += m[base + j + 3] * q[j + 3];
+  }
+  for (; j < d; j++) a += m[base + j] * q[j];
+  return a + b + c + e;
 }
 
 function normalised(vector: Float32Array): Float32Array {
