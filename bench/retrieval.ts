@@ -7,7 +7,10 @@
  *     into memory again (what an instance pays after an upload anywhere);
  *   - vectors: the in-memory similarity search alone (top 50);
  *   - full text: `KnowledgeRetriever.retrieve` with embeddings off
- *     (PostgreSQL full-text search, OR of 6 words, + the chunk texts);
+ *     (PostgreSQL full-text search, OR of 6 words, + the chunk texts), for
+ *     6 words drawn like the corpus's (some are in most chunks: every
+ *     chunk that has any of them is ranked) and for 6 rarer words (a
+ *     specific question, matching few chunks);
  *   - hybrid: `retrieve` with an instant embedding stub (no HTTP): the
  *     revision check, both rankings, the fusion and the chunk texts;
  * and the memory the vectors take. The embedding endpoint's own latency
@@ -55,6 +58,12 @@ const word = () =>
   vocabulary[Math.floor(vocabulary.length ** rand()) - 1] ?? vocabulary[0];
 const sentence = (words: number) =>
   Array.from({ length: words }, word).join(' ');
+/** Words of the rarer part of the vocabulary: a specific question. */
+const specific = (words: number) =>
+  Array.from(
+    { length: words },
+    () => vocabulary[1000 + Math.floor(rand() * (vocabulary.length - 1000))],
+  ).join(' ');
 const vector = () => {
   const v = new Float32Array(dims);
   for (let i = 0; i < dims; i++) v[i] = rand() - 0.5;
@@ -136,17 +145,21 @@ async function main() {
       const vectorMs: number[] = [];
       const textMs: number[] = [];
       const hybridMs: number[] = [];
+      const specificMs: number[] = [];
       for (let i = 0; i < queries; i++) {
         const q = vector();
         vectorMs.push((await time(() => vectors.search(MODEL, q, 50)))[1]);
         const query = sentence(6);
         textMs.push((await time(() => textOnly.retrieve(query, 4)))[1]);
         hybridMs.push((await time(() => hybrid.retrieve(query, 4)))[1]);
+        const rare = specific(6);
+        specificMs.push((await time(() => textOnly.retrieve(rare, 4)))[1]);
       }
       const v = summarise(vectorMs);
       const t = summarise(textMs);
       const h = summarise(hybridMs);
-      const row = `| ${size.toLocaleString('en')} | ${round(loadMs / 1000)} s | ${round(reloadMs)} ms | ${v.p50} / ${v.p99} ms | ${t.p50} / ${t.p99} ms | ${h.p50} / ${h.p99} ms | ${round((vectors.size * dims * 4) / 2 ** 20)} MiB |`;
+      const r = summarise(specificMs);
+      const row = `| ${size.toLocaleString('en')} | ${round(loadMs / 1000)} s | ${round(reloadMs)} ms | ${v.p50} / ${v.p99} ms | ${t.p50} / ${t.p99} ms | ${r.p50} / ${r.p99} ms | ${h.p50} / ${h.p99} ms | ${round((vectors.size * dims * 4) / 2 ** 20)} MiB |`;
       rows.push(row);
       console.log(row);
     }
@@ -155,8 +168,8 @@ async function main() {
   }
   console.log(
     `\n${dims} dimensions, ${queries} queries per size, p50 / p99\n` +
-      '| chunks | load (cumulative) | first search after a change | vectors in memory, top 50 | full text only | hybrid (instant embedding) | vectors held |\n' +
-      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
+      '| chunks | load (cumulative) | first search after a change | vectors in memory, top 50 | full text only, common words | full text only, specific words | hybrid (instant embedding), common words | vectors held |\n' +
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
       rows.join('\n'),
   );
 }

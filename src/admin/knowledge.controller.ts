@@ -9,8 +9,6 @@ import {
   Req,
 } from '@nestjs/common';
 import {
-  ApiBody,
-  ApiConsumes,
   ApiExtraModels,
   ApiOperation,
   ApiParam,
@@ -88,21 +86,33 @@ export class KnowledgeController {
     summary: 'Add a document to the knowledge base',
     description:
       'A file (multipart form: `file` — PDF, DOCX, Markdown or UTF-8 text, at most KNOWLEDGE_MAX_FILE_BYTES; its type is read from its bytes — and an optional `title`, default the file name) or JSON `{title, text}`. The text is split into chunks on headings and paragraphs, embedded (OPENAI_EMBEDDING_MODEL) and indexed for full-text search; the answer comes once the document is searchable. When embedding fails the document is stored anyway, found by full-text search, and embedded at the next start.',
-  })
-  @ApiConsumes('multipart/form-data', 'application/json')
-  @ApiBody({
-    schema: {
-      oneOf: [
-        {
-          type: 'object',
-          required: ['file'],
-          properties: {
-            file: { type: 'string', format: 'binary' },
-            title: { type: 'string', maxLength: MAX_TITLE },
+    // One schema per content type (@ApiBody gives every type the same one).
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: { $ref: getSchemaPath(CreateKnowledgeTextDto) },
+        },
+        'multipart/form-data': {
+          schema: {
+            type: 'object',
+            required: ['file'],
+            properties: {
+              file: {
+                type: 'string',
+                format: 'binary',
+                description: 'PDF, DOCX, Markdown or UTF-8 text',
+              },
+              title: {
+                type: 'string',
+                maxLength: MAX_TITLE,
+                example: 'Returns policy',
+                description: 'Default: the file name without its extension',
+              },
+            },
           },
         },
-        { $ref: getSchemaPath(CreateKnowledgeTextDto) },
-      ],
+      },
     },
   })
   @ApiEnvelopeResponse(KnowledgeDocumentDto, { status: 201 })
