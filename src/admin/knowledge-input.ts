@@ -44,7 +44,7 @@ export async function readKnowledgeInput(
         declaredType: part.mimetype,
       };
     } else if (part.fieldname === 'title') {
-      const value = String(part.value ?? '').trim();
+      const value = typeof part.value === 'string' ? part.value.trim() : '';
       if (!value || value.length > MAX_TITLE) {
         throw new BadRequestException(
           `title must be 1 to ${MAX_TITLE} characters`,

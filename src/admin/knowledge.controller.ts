@@ -63,7 +63,10 @@ const summary = (d: KnowledgeDocumentSummary): KnowledgeDocumentDto => ({
 });
 
 const detail = (d: KnowledgeDocument): KnowledgeDocumentDetailDto => ({
-  ...summary(d),
+  id: d.id,
+  title: d.title,
+  chunks: d.chunks,
+  createdAt: d.createdAt.toISOString(),
   filename: d.filename,
   mimeType: d.mimeType,
   chars: d.chars,

@@ -77,27 +77,32 @@ export class OpenAiEmbeddingProvider extends EmbeddingProvider {
         `the embedding endpoint ${status ? `answered ${status}` : 'failed'}: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
-    const vectors: Float32Array[] = new Array<Float32Array>(input.length);
+    const vectors: Array<Float32Array | undefined> = Array.from({
+      length: input.length,
+    });
     for (const item of data ?? []) {
       if (item.index >= 0 && item.index < input.length) {
         vectors[item.index] = Float32Array.from(item.embedding);
       }
     }
     const dimensions = vectors[0]?.length ?? 0;
+    const complete: Float32Array[] = [];
     for (let i = 0; i < input.length; i++) {
-      if (!vectors[i] || vectors[i].length === 0) {
+      const vector = vectors[i];
+      if (!vector || vector.length === 0) {
         throw new EmbeddingError(
           'embeddings-failed',
           `the embedding endpoint gave no vector for input ${i} of ${input.length}`,
         );
       }
-      if (vectors[i].length !== dimensions) {
+      if (vector.length !== dimensions) {
         throw new EmbeddingError(
           'embeddings-failed',
           'the embedding endpoint gave vectors of different lengths',
         );
       }
+      complete.push(vector);
     }
-    return vectors;
+    return complete;
   }
 }
