@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import {
   FastifyAdapter,
@@ -88,6 +89,17 @@ export async function createApp(
     parseJsonBody,
   );
   await app.register(helmet, HELMET_OPTIONS);
+  // Multipart bodies (knowledge uploads): one file, bounded; a larger file
+  // is a 413 as soon as it passes the limit, never held whole.
+  await app.register(multipart, {
+    limits: {
+      fileSize: config.knowledge.maxFileBytes,
+      files: 1,
+      fields: 4,
+      fieldSize: 4096,
+      parts: 5,
+    },
+  });
   app
     .getHttpAdapter()
     .getInstance()

@@ -157,6 +157,11 @@ const KNOWN_ADMIN_ROUTES = [
   'POST /api/conversations/{phoneNumber}/reply',
   'GET /api/stats',
   'GET /api/media/{mediaId}',
+  'POST /api/knowledge',
+  'GET /api/knowledge',
+  'GET /api/knowledge/{id}',
+  'DELETE /api/knowledge/{id}',
+  'POST /api/knowledge/search',
 ];
 
 /** Everything a request could have changed, as one comparable value. */

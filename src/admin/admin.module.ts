@@ -4,12 +4,14 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { ConversationModule } from '../conversation/conversation.module';
 import { InboxModule } from '../inbox/inbox.module';
+import { KnowledgeModule } from '../knowledge/knowledge.module';
 import { OutboundModule } from '../outbound/outbound.module';
 import { TurnsModule } from '../turns/turns.module';
 import { RedisConnection } from '../redis/redis-connection';
 import { RedisModule } from '../redis/redis.module';
 import { ConversationsController } from './conversations.controller';
 import { FailOpenThrottlerStorage } from './fail-open-throttler.storage';
+import { KnowledgeController } from './knowledge.controller';
 import { MediaController } from './media.controller';
 import { MessagingController } from './messaging.controller';
 import { StatsController } from './stats.controller';
@@ -21,6 +23,7 @@ import { ToolsModule } from '../tools/tools.module';
   imports: [
     ConversationModule,
     InboxModule,
+    KnowledgeModule,
     OutboundModule,
     TurnsModule,
     ToolsModule,
@@ -57,6 +60,7 @@ import { ToolsModule } from '../tools/tools.module';
     ConversationsController,
     StatsController,
     ToolsController,
+    KnowledgeController,
   ],
 })
 export class AdminModule {}

@@ -13,7 +13,10 @@ export type DomainErrorCode =
   | 'llm-failed'
   | 'llm-not-configured'
   | 'whatsapp-not-configured'
-  | 'storage-unavailable';
+  | 'storage-unavailable'
+  | 'knowledge-not-found'
+  | 'invalid-document'
+  | 'document-too-large';
 
 /** An error the domain raises on purpose, with a code that says which. */
 export class DomainError extends Error {

@@ -5,6 +5,12 @@ describe('httpStatusOf', () => {
     expect(httpStatusOf('conversation-not-found')).toBe(404);
     expect(httpStatusOf('session-not-found')).toBe(404);
     expect(httpStatusOf('media-not-found')).toBe(404);
+    expect(httpStatusOf('knowledge-not-found')).toBe(404);
+  });
+
+  it('answers a knowledge file that cannot be taken with 400, or 413 when too large', () => {
+    expect(httpStatusOf('invalid-document')).toBe(400);
+    expect(httpStatusOf('document-too-large')).toBe(413);
   });
 
   it('answers bad input with 400, a state conflict with 409 and too many media downloads with 429', () => {

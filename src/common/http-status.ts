@@ -20,6 +20,10 @@ const STATUS_OF: Record<DomainErrorCode, number> = {
   'whatsapp-not-configured': 503,
   // Meta delivers a webhook again after a 5xx.
   'storage-unavailable': 503,
+  'knowledge-not-found': 404,
+  // A file that is not what it says, not a supported format, or without text.
+  'invalid-document': 400,
+  'document-too-large': 413,
 };
 
 export function httpStatusOf(code: DomainErrorCode): number {

@@ -39,6 +39,18 @@ export abstract class MediaConfig {
 }
 
 /** A slice of the validated configuration, injectable on its own (its class is the token). */
+export abstract class KnowledgeConfig {
+  /** Null: no embeddings; retrieval is full-text search only. */
+  abstract readonly embeddingModel: string | null;
+  /** Chunks a turn gives the model. */
+  abstract readonly topK: number;
+  /** PostgreSQL text search configuration (its stemmer and stop words). */
+  abstract readonly language: string;
+  abstract readonly maxFileBytes: number;
+  abstract readonly maxChars: number;
+}
+
+/** A slice of the validated configuration, injectable on its own (its class is the token). */
 export abstract class HandoffConfig {
   abstract readonly keywords: string[];
   abstract readonly message: string;
@@ -110,6 +122,7 @@ export class AppConfig {
   readonly server: ServerConfig;
   readonly llm: LlmConfig;
   readonly media: MediaConfig;
+  readonly knowledge: KnowledgeConfig;
   readonly whatsapp: WhatsappConfig;
   readonly conversation: ConversationConfig;
   readonly database: DatabaseConfig;
@@ -150,6 +163,13 @@ export class AppConfig {
       transcriptionModel: env.OPENAI_TRANSCRIPTION_MODEL.trim() || null,
       transcriptionBaseUrl: env.OPENAI_TRANSCRIPTION_BASE_URL ?? null,
       documentMaxChars: env.DOCUMENT_MAX_CHARS,
+    };
+    this.knowledge = {
+      embeddingModel: env.OPENAI_EMBEDDING_MODEL.trim() || null,
+      topK: env.KNOWLEDGE_TOP_K,
+      language: env.KNOWLEDGE_LANGUAGE,
+      maxFileBytes: env.KNOWLEDGE_MAX_FILE_BYTES,
+      maxChars: env.KNOWLEDGE_MAX_CHARS,
     };
     this.whatsapp = {
       phoneNumberId: env.WHATSAPP_PHONE_NUMBER_ID ?? null,

@@ -28,6 +28,39 @@ export const LOG_LEVELS = [
   'silent',
 ] as const;
 
+/** PostgreSQL's built-in text search configurations with a stemmer (`simple`: none). */
+export const KNOWLEDGE_LANGUAGES = [
+  'simple',
+  'arabic',
+  'armenian',
+  'basque',
+  'catalan',
+  'danish',
+  'dutch',
+  'english',
+  'finnish',
+  'french',
+  'german',
+  'greek',
+  'hindi',
+  'hungarian',
+  'indonesian',
+  'irish',
+  'italian',
+  'lithuanian',
+  'nepali',
+  'norwegian',
+  'portuguese',
+  'romanian',
+  'russian',
+  'serbian',
+  'spanish',
+  'swedish',
+  'tamil',
+  'turkish',
+  'yiddish',
+] as const;
+
 export const DEFAULT_FALLBACK_MESSAGE =
   "Sorry, I can't answer right now. Please try again in a few minutes.";
 
@@ -149,6 +182,33 @@ export class EnvironmentVariables {
   @Min(100)
   @Max(1_000_000)
   DOCUMENT_MAX_CHARS: number = 20000;
+
+  // --- knowledge base
+  /** Model of `POST /embeddings` for the knowledge base; empty disables embeddings (full-text search only). */
+  @IsString()
+  OPENAI_EMBEDDING_MODEL: string = 'text-embedding-3-small';
+
+  /** How many knowledge chunks a turn gives the model. */
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  KNOWLEDGE_TOP_K: number = 4;
+
+  /** The PostgreSQL text search configuration whose stemming the knowledge search uses (besides exact words). */
+  @IsIn(KNOWLEDGE_LANGUAGES)
+  KNOWLEDGE_LANGUAGE: (typeof KNOWLEDGE_LANGUAGES)[number] = 'english';
+
+  /** The largest file `POST /api/knowledge` takes, in bytes. */
+  @IsInt()
+  @Min(1024)
+  @Max(100 * 1024 * 1024)
+  KNOWLEDGE_MAX_FILE_BYTES: number = 10 * 1024 * 1024;
+
+  /** The longest text (in characters) a knowledge document may have once extracted. */
+  @IsInt()
+  @Min(100)
+  @Max(5_000_000)
+  KNOWLEDGE_MAX_CHARS: number = 500_000;
 
   /** Offer the LLM a `request_human` tool; turn off for models without tool calling. */
   @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) =>

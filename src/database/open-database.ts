@@ -39,6 +39,8 @@ const APP_TABLES = [
   'conversation_events',
   'webhook_errors',
   'turn_steps',
+  'knowledge_documents',
+  'knowledge_chunks',
 ];
 
 /** Any fixed 64-bit number: instances starting together migrate one at a time. */

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  customType,
   bigserial,
   boolean,
   index,
@@ -235,6 +236,66 @@ export const turnSteps = pgTable(
   ],
 );
 
+/** A PostgreSQL `tsvector`, written and read as SQL (never as a JS value). */
+const tsvector = customType<{ data: string }>({
+  dataType: () => 'tsvector',
+});
+
+/** `bytea` as a Uint8Array (PGlite) or a Buffer (node-postgres), both Uint8Arrays. */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+});
+
+/** A document of the knowledge base, as an operator loaded it. */
+export const knowledgeDocuments = pgTable('knowledge_documents', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  title: text('title').notNull(),
+  /** The uploaded file's name and verified type; null for text given as JSON. */
+  filename: text('filename'),
+  mimeType: text('mime_type'),
+  chars: integer('chars').notNull(),
+  createdAt: createdAt(),
+});
+
+/**
+ * A piece of a document (a heading with its text), the unit retrieval
+ * ranks. `search` holds the full-text index of the accent-folded title and
+ * text (exact words and the `tsConfig` stems); `embedding` is the vector
+ * `embeddingModel` gave (little-endian float32), null until embedded.
+ */
+export const knowledgeChunks = pgTable(
+  'knowledge_chunks',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    documentId: uuid('document_id')
+      .notNull()
+      .references(() => knowledgeDocuments.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    text: text('text').notNull(),
+    search: tsvector('search').notNull(),
+    tsConfig: text('ts_config').notNull(),
+    embedding: bytea('embedding'),
+    embeddingModel: text('embedding_model'),
+  },
+  (t) => [
+    uniqueIndex('knowledge_chunks_document_position_uq').on(
+      t.documentId,
+      t.position,
+    ),
+    index('knowledge_chunks_search_idx').using('gin', t.search),
+    index('knowledge_chunks_embedding_model_idx').on(t.embeddingModel),
+  ],
+);
+
+/**
+ * One row, bumped by every change to the knowledge base: instances compare
+ * it with the revision of the vectors they hold in memory.
+ */
+export const knowledgeRevision = pgTable('knowledge_revision', {
+  id: smallint('id').primaryKey(),
+  revision: bigint('revision', { mode: 'number' }).notNull(),
+});
+
 export const schema = {
   conversations,
   messages,
@@ -242,6 +303,9 @@ export const schema = {
   conversationEvents,
   webhookErrors,
   turnSteps,
+  knowledgeDocuments,
+  knowledgeChunks,
+  knowledgeRevision,
 };
 
 export type ConversationRow = typeof conversations.$inferSelect;

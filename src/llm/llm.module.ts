@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { EmbeddingProvider } from './embedding.provider';
 import { LlmProvider } from './llm.provider';
+import { OpenAiEmbeddingProvider } from './openai-embedding.provider';
 import { OpenAiLlmProvider } from './openai-llm.provider';
 import { OpenAiTranscriber } from './openai-transcriber';
 import { Transcriber } from './transcriber';
@@ -8,7 +10,8 @@ import { Transcriber } from './transcriber';
   providers: [
     { provide: LlmProvider, useClass: OpenAiLlmProvider },
     { provide: Transcriber, useClass: OpenAiTranscriber },
+    { provide: EmbeddingProvider, useClass: OpenAiEmbeddingProvider },
   ],
-  exports: [LlmProvider, Transcriber],
+  exports: [LlmProvider, Transcriber, EmbeddingProvider],
 })
 export class LlmModule {}

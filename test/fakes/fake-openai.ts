@@ -6,6 +6,11 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import {
+  EMBEDDING_MODELS,
+  fakeEmbedding,
+  toBase64Floats,
+} from './fake-embeddings';
 
 export interface ChatRequest {
   model: string;
@@ -46,6 +51,24 @@ export interface TranscriptionRequest {
   /** The other form fields (response_format, language, …). */
   fields: Record<string, string>;
 }
+
+/** A valid `POST /v1/embeddings` request. */
+export interface EmbeddingRequest {
+  model: string;
+  input: string[];
+  encodingFormat: 'float' | 'base64';
+}
+
+/** Every request argument POST /v1/embeddings accepts. */
+const EMBEDDING_PARAMS = new Set([
+  'input',
+  'model',
+  'dimensions',
+  'encoding_format',
+  'user',
+]);
+/** Inputs one request may carry. */
+const MAX_EMBEDDING_INPUTS = 2048;
 
 export type TranscriptionBehaviour =
   | { type: 'text'; text: string }
@@ -212,6 +235,10 @@ export class FakeOpenAi {
   /** Valid transcription requests, in arrival order. */
   readonly transcriptions: TranscriptionRequest[] = [];
   private transcriptionQueue: TranscriptionBehaviour[] = [];
+  /** Valid embedding requests, in arrival order. */
+  readonly embeddingRequests: EmbeddingRequest[] = [];
+  /** While set, every embedding request fails with this status. */
+  private embeddingFailure: number | null = null;
   /** Valid chat requests (the ones that consumed a behaviour), in arrival order. */
   readonly requests: ChatRequest[] = [];
   /** Every request the real API would have rejected with a 400/404, described. */
@@ -272,8 +299,15 @@ export class FakeOpenAi {
     this.transcriptionQueue.push(...behaviours);
   }
 
+  /** Makes every `POST /v1/embeddings` answer `status` (e.g. 500, 429) until called with null. */
+  failEmbeddings(status: number | null): void {
+    this.embeddingFailure = status;
+  }
+
   /** Clears requests, violations, the queues and the default. */
   reset(): void {
+    this.embeddingRequests.length = 0;
+    this.embeddingFailure = null;
     this.transcriptions.length = 0;
     this.transcriptionQueue = [];
     this.requests.length = 0;
@@ -312,6 +346,11 @@ export class FakeOpenAi {
       path.replace(/\/$/, '') === '/v1/audio/transcriptions'
     ) {
       await this.transcribe(body, req, res);
+      return;
+    }
+
+    if (req.method === 'POST' && path.replace(/\/$/, '') === '/v1/embeddings') {
+      this.embed(raw, req, res);
       return;
     }
 
@@ -475,6 +514,128 @@ export class FakeOpenAi {
       return;
     }
     this.sendJson(res, 200, { text: behaviour.text });
+  }
+
+  /**
+   * `POST /v1/embeddings`, checked as the real API checks it (model, input a
+   * non-empty string or array of them, at most 2048, no empty strings;
+   * `dimensions` only for the text-embedding-3 models), answered with
+   * `fakeEmbedding` vectors as floats or base64 (the SDK asks for base64).
+   */
+  private embed(raw: string, req: IncomingMessage, res: ServerResponse): void {
+    if (header(req, 'authorization') !== `Bearer ${this.apiKey}`) {
+      this.sendError(
+        res,
+        401,
+        'Incorrect API key provided.',
+        'invalid_request_error',
+        null,
+        'invalid_api_key',
+      );
+      return;
+    }
+    const reject = (message: string, param: string | null, status = 400) => {
+      this.violations.push(`embeddings: ${message}`);
+      this.sendError(
+        res,
+        status,
+        message,
+        'invalid_request_error',
+        param,
+        status === 404 ? 'model_not_found' : null,
+      );
+    };
+    let body: unknown;
+    try {
+      body = JSON.parse(raw) as unknown;
+    } catch {
+      reject('We could not parse the JSON body of your request.', null);
+      return;
+    }
+    if (!isObject(body)) {
+      reject('Invalid type for request body: expected an object.', null);
+      return;
+    }
+    for (const key of Object.keys(body)) {
+      if (!EMBEDDING_PARAMS.has(key)) {
+        reject(`Unrecognized request argument supplied: ${key}`, key);
+        return;
+      }
+    }
+    const model = body.model;
+    if (typeof model !== 'string' || model.length === 0) {
+      reject('you must provide a model parameter', 'model');
+      return;
+    }
+    const native = EMBEDDING_MODELS[model];
+    if (native === undefined) {
+      reject(
+        `The model \`${model}\` does not exist or you do not have access to it.`,
+        'model',
+        404,
+      );
+      return;
+    }
+    const input = typeof body.input === 'string' ? [body.input] : body.input;
+    if (
+      !Array.isArray(input) ||
+      input.length === 0 ||
+      input.length > MAX_EMBEDDING_INPUTS ||
+      !input.every((i): i is string => typeof i === 'string' && i.length > 0)
+    ) {
+      reject(
+        `'$.input' is invalid: expected a non-empty string or an array of 1 to ${MAX_EMBEDDING_INPUTS} non-empty strings.`,
+        'input',
+      );
+      return;
+    }
+    const format = body.encoding_format ?? 'float';
+    if (format !== 'float' && format !== 'base64') {
+      reject(
+        `Invalid value for 'encoding_format': expected 'float' or 'base64'.`,
+        'encoding_format',
+      );
+      return;
+    }
+    let dimensions = native;
+    if (body.dimensions !== undefined) {
+      if (
+        !model.startsWith('text-embedding-3') ||
+        !Number.isInteger(body.dimensions) ||
+        (body.dimensions as number) < 1 ||
+        (body.dimensions as number) > native
+      ) {
+        reject(`Invalid 'dimensions' for ${model}.`, 'dimensions');
+        return;
+      }
+      dimensions = body.dimensions as number;
+    }
+    this.embeddingRequests.push({ model, input, encodingFormat: format });
+    if (this.embeddingFailure !== null) {
+      this.sendError(
+        res,
+        this.embeddingFailure,
+        defaultErrorMessage(this.embeddingFailure),
+        defaultErrorType(this.embeddingFailure),
+        null,
+        defaultErrorCode(this.embeddingFailure),
+      );
+      return;
+    }
+    const tokenCount = input.reduce((n, text) => n + tokens(text), 0);
+    this.sendJson(res, 200, {
+      object: 'list',
+      data: input.map((text, index) => {
+        const vector = fakeEmbedding(text, dimensions);
+        return {
+          object: 'embedding',
+          index,
+          embedding: format === 'base64' ? toBase64Floats(vector) : vector,
+        };
+      }),
+      model,
+      usage: { prompt_tokens: tokenCount, total_tokens: tokenCount },
+    });
   }
 
   private defaultBehaviour(): ChatBehaviour {
