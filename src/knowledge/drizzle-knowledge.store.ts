@@ -232,6 +232,14 @@ export class DrizzleKnowledgeStore extends KnowledgeStore {
     return rows.map((r) => ({ ...r, id: Number(r.id) }));
   }
 
+  async hasChunks(): Promise<boolean> {
+    const [row] = await this.db
+      .select({ id: knowledgeChunks.id })
+      .from(knowledgeChunks)
+      .limit(1);
+    return row !== undefined;
+  }
+
   async revision(): Promise<number> {
     const [row] = await this.db
       .select({ revision: knowledgeRevision.revision })

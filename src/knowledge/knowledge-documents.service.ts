@@ -3,6 +3,7 @@ import { DomainError } from '../common/domain.error';
 import { KnowledgeConfig } from '../config/app-config';
 import { EmbeddingProvider } from '../llm/embedding.provider';
 import { chunkText } from './chunker';
+import { KnowledgeRetriever } from './knowledge-retriever';
 import { KnowledgeStore, NewChunk } from './knowledge.store';
 import type {
   KnowledgeDocument,
@@ -33,6 +34,7 @@ export class KnowledgeDocumentsService {
     private readonly store: KnowledgeStore,
     private readonly embeddings: EmbeddingProvider,
     private readonly config: KnowledgeConfig,
+    private readonly retriever: KnowledgeRetriever,
   ) {}
 
   async add(input: KnowledgeInput): Promise<KnowledgeDocumentSummary> {
@@ -73,6 +75,7 @@ export class KnowledgeDocumentsService {
       vectors ? this.embeddings.model : null,
       this.config.language,
     );
+    this.retriever.changed();
     this.logger.log(
       `knowledge document ${added.id} stored: ${added.chunks} chunks, ${vectors ? 'embedded' : 'full-text only'}`,
     );
@@ -91,6 +94,7 @@ export class KnowledgeDocumentsService {
 
   async delete(id: string): Promise<void> {
     if (!(await this.store.deleteDocument(id))) throw notFound(id);
+    this.retriever.changed();
   }
 
   /** The chunks' vectors, or null when embeddings are off or failed. */

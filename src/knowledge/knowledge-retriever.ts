@@ -9,6 +9,12 @@ import { queryTerms } from './search-text';
 
 /** Candidates each ranking gives the fusion. */
 export const CANDIDATES = 50;
+/**
+ * How long an instance trusts what it last saw of whether any knowledge is
+ * stored: a document loaded through another instance is used by this one's
+ * turns within this time (at once through this one).
+ */
+export const KNOWLEDGE_CHECK_MS = 5_000;
 /** The longest query embedded (a customer's message can be long). */
 const MAX_QUERY_CHARS = 2_000;
 
@@ -21,6 +27,7 @@ const MAX_QUERY_CHARS = 2_000;
 @Injectable()
 export class KnowledgeRetriever {
   private readonly logger = new Logger(KnowledgeRetriever.name);
+  private known: { any: boolean; until: number } | null = null;
 
   constructor(
     private readonly store: KnowledgeStore,
@@ -28,6 +35,23 @@ export class KnowledgeRetriever {
     private readonly embeddings: EmbeddingProvider,
     private readonly config: KnowledgeConfig,
   ) {}
+
+  /**
+   * Whether any knowledge is stored, read at most every KNOWLEDGE_CHECK_MS:
+   * a turn with no knowledge base costs no search and no embedding call.
+   */
+  async hasKnowledge(): Promise<boolean> {
+    const now = Date.now();
+    if (this.known && this.known.until > now) return this.known.any;
+    const any = await this.store.hasChunks();
+    this.known = { any, until: now + KNOWLEDGE_CHECK_MS };
+    return any;
+  }
+
+  /** Forgets whether knowledge is stored: a document was just added or deleted here. */
+  changed(): void {
+    this.known = null;
+  }
 
   /**
    * The `limit` chunks that best answer `query`, best first (none for a

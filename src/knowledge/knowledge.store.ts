@@ -60,6 +60,8 @@ export abstract class KnowledgeStore {
   /** The chunks with these ids (in no particular order; unknown ids are left out). */
   abstract chunksByIds(ids: readonly number[]): Promise<ChunkText[]>;
   abstract revision(): Promise<number>;
+  /** Whether any chunk is stored (a turn skips retrieval when none is). */
+  abstract hasChunks(): Promise<boolean>;
   /** Every vector `model` made. */
   abstract vectorsOf(model: string): Promise<StoredVectors>;
   /** Up to `limit` chunks whose vector is missing or from another model than `model`. */

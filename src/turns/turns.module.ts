@@ -13,6 +13,8 @@ import { MediaModule } from '../inbound/media/media.module';
 import { MediaStep } from './composer/media-step';
 import { ReplyComposer } from './composer/reply-composer';
 import { ToolLoop } from './composer/tool-loop';
+import { KnowledgeStep } from './composer/knowledge-step';
+import { KnowledgeModule } from '../knowledge/knowledge.module';
 import { DrizzleToolJournal } from './drizzle-tool.journal';
 import { ToolJournal } from './tool-journal';
 import { ToolsModule } from '../tools/tools.module';
@@ -40,11 +42,13 @@ import { TurnStore } from './turn.store';
     ConversationModule,
     MediaModule,
     ToolsModule,
+    KnowledgeModule,
   ],
   providers: [
     { provide: TurnStore, useClass: DrizzleTurnStore },
     { provide: ToolJournal, useClass: DrizzleToolJournal },
     ToolLoop,
+    KnowledgeStep,
     {
       provide: TurnQueue,
       inject: [TurnService, AppConfig, RedisConnection],

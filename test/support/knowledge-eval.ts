@@ -63,16 +63,17 @@ export async function scoreRetrieval(
       config.llm,
       config.knowledge,
     );
-    const documents = new KnowledgeDocumentsService(
-      store,
-      embeddings,
-      config.knowledge,
-    );
     const retriever = new KnowledgeRetriever(
       store,
       new KnowledgeVectors(store),
       embeddings,
       config.knowledge,
+    );
+    const documents = new KnowledgeDocumentsService(
+      store,
+      embeddings,
+      config.knowledge,
+      retriever,
     );
     const idOf = new Map<string, string>();
     for (const file of readdirSync(KNOWLEDGE_FIXTURES).filter((f) =>

@@ -11,7 +11,9 @@ import { McpToolSource } from '../../src/tools/mcp/mcp-tool.source';
 import { ToolRegistry } from '../../src/tools/tool.registry';
 import { MediaStep } from '../../src/turns/composer/media-step';
 import { ReplyComposer } from '../../src/turns/composer/reply-composer';
+import { KnowledgeStep } from '../../src/turns/composer/knowledge-step';
 import { ToolLoop } from '../../src/turns/composer/tool-loop';
+import { FakeKnowledge } from './fake-knowledge';
 import { TurnService } from '../../src/turns/turn.service';
 import { FakeLlm } from './fake-llm';
 import { FakeTranscriber } from './fake-transcriber';
@@ -42,6 +44,7 @@ export function turnKit(
     config.llm,
     config.tools,
   );
+  const knowledge = new FakeKnowledge();
   const composer = new ReplyComposer(
     config,
     new MediaStep(
@@ -49,8 +52,8 @@ export function turnKit(
       world.turns,
       events,
     ),
+    new KnowledgeStep(knowledge.asRetriever(), world.journal, config.knowledge),
     new ToolLoop(llm, registry, world.journal, config.tools, events),
-    registry,
     world.journal,
   );
   const turns = new TurnService(
@@ -77,6 +80,7 @@ export function turnKit(
     published.flatMap((e) => (e.type === 'turn.done' ? [e.outcome] : []));
   return {
     config,
+    knowledge,
     world,
     published,
     llm,

@@ -26,6 +26,8 @@ export interface PromptInput {
   history: PromptEntry[];
   /** The customer's unanswered messages, oldest first. */
   newMessages: PromptEntry[];
+  /** Knowledge retrieved for this turn, rendered as reference data (a system message after the instructions). */
+  reference?: string | null;
 }
 
 export const BUSINESS_NAME_PLACEHOLDER = '{{BUSINESS_NAME}}';
@@ -93,6 +95,9 @@ export function buildPrompt(input: PromptInput): PromptMessage[] {
   const hidden = fresh.length - shown.length;
   return [
     { role: 'system', content: system },
+    ...(input.reference
+      ? [{ role: 'system' as const, content: input.reference }]
+      : []),
     ...history,
     ...(hidden > 0
       ? [

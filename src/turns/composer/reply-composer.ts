@@ -6,8 +6,8 @@ import type {
   TurnSnapshot,
 } from '../../conversation/conversation.types';
 import { ChatMessage, LlmError } from '../../llm/llm.provider';
-import { ToolRegistry } from '../../tools/tool.registry';
-import { ToolJournal } from '../tool-journal';
+import { ToolJournal, TurnRef, TurnStep } from '../tool-journal';
+import { KnowledgeStep } from './knowledge-step';
 import { LoopOutcome, ToolLoop } from './tool-loop';
 import { splitMessage } from '../../whatsapp/split-message';
 import { findHandoffKeyword } from '../gates/handoff-keywords';
@@ -35,8 +35,8 @@ export class ReplyComposer {
   constructor(
     private readonly config: AppConfig,
     private readonly media: MediaStep,
+    private readonly knowledge: KnowledgeStep,
     private readonly loop: ToolLoop,
-    private readonly tools: ToolRegistry,
     private readonly journal: ToolJournal,
   ) {}
 
@@ -71,7 +71,23 @@ export class ReplyComposer {
         drafts: [{ author: 'notice', text: settings.mediaReplyMessage }],
       };
     }
+    const turn = {
+      conversationId: snapshot.conversation.id,
+      openedBy: unanswered[0].id,
+      turnKey,
+    };
+    const withKnowledge = await this.knowledge.active(log);
+    // What an earlier run of this turn did (retrieval, tool calls), read
+    // only when there is something to replay.
+    const recorded =
+      withKnowledge || this.loop.hasCallableTools()
+        ? await this.journal.open(turn)
+        : [];
+    const reference = withKnowledge
+      ? await this.knowledge.reference(turn, unanswered, recorded, log)
+      : null;
     const prompt = buildPrompt({
+      reference,
       systemPrompt: settings.systemPrompt,
       businessName: settings.businessName,
       history: history.map(toPromptEntry),
@@ -81,7 +97,7 @@ export class ReplyComposer {
       }),
     });
     try {
-      const outcome = await this.runLoop(prompt, snapshot, turnKey, log);
+      const outcome = await this.runLoop(prompt, snapshot, turn, recorded, log);
       if (outcome.kind === 'handoff') {
         return this.handoffReply(
           outcome.reason ?? 'the assistant judged a person is needed',
@@ -115,23 +131,16 @@ export class ReplyComposer {
     }
   }
 
-  /** The model's answer through the tool loop; the journal is read only when there are tools to replay. */
-  private async runLoop(
+  /** The model's answer through the tool loop, on behalf of this conversation's customer. */
+  private runLoop(
     prompt: ChatMessage[],
     snapshot: TurnSnapshot,
-    turnKey: string,
+    turn: TurnRef,
+    recorded: TurnStep[],
     log: object,
   ): Promise<LoopOutcome> {
-    const { conversation, unanswered } = snapshot;
-    const turn = {
-      conversationId: conversation.id,
-      openedBy: unanswered[0].id,
-      turnKey,
-    };
+    const { conversation } = snapshot;
     const customerId = conversation.customerWaId;
-    const recorded = this.tools.list().some((tool) => tool.kind !== 'builtin')
-      ? await this.journal.open(turn)
-      : [];
     return this.loop.run(
       prompt,
       turn,

@@ -49,6 +49,11 @@ export class ToolLoop {
     private readonly events: DomainEvents,
   ) {}
 
+  /** Whether any tool besides the built-in ones may be called (so calls may need replaying). */
+  hasCallableTools(): boolean {
+    return this.registry.list().some((tool) => tool.kind !== 'builtin');
+  }
+
   /** The tools the model is offered, the handoff tool among them. */
   offeredTools(): ToolDefinition[] {
     return this.registry.list().map((t) => t.definition);
