@@ -15,24 +15,25 @@
  *   node -r ts-node/register/transpile-only bench/knowledge-turn.ts
  *   MESSAGES=200 FILLER=100 node -r ts-node/register/transpile-only bench/knowledge-turn.ts
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import {
-  createServer,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  chatCompletion,
+  json,
+  readBody,
+  ReplyTimer,
+} from './lib/instant-fakes';
 import { ServerProcess } from './lib/processes';
-import { monoMs, round, summarise } from './lib/stats';
+import { round, summarise } from './lib/stats';
 import {
   ACCESS_TOKEN,
   API_VERSION,
   APP_SECRET,
   PHONE_NUMBER_ID,
-  signature,
   textWebhookBody,
   wamidFor,
   waIdFor,
@@ -50,23 +51,6 @@ const QUESTIONS = [
   'What does the warranty cover?',
 ];
 
-const readBody = (req: IncomingMessage) =>
-  new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-
-const json = (res: ServerResponse, status: number, body: unknown) => {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-};
-
 /** A unit vector seeded by the text: the same text, the same vector. */
 function vectorOf(text: string): Float32Array {
   const vector = new Float32Array(DIMS);
@@ -82,27 +66,13 @@ function vectorOf(text: string): Float32Array {
   return vector;
 }
 
-/** Recipient → resolves when the fake Graph API receives a text for it. */
-const waiting = new Map<string, () => void>();
+const replies = new ReplyTimer();
 
 const fakes = createServer((req, res) => {
   void readBody(req).then((raw) => {
     const path = (req.url ?? '').split('?')[0];
     if (path.endsWith('/chat/completions')) {
-      return json(res, 200, {
-        id: `chatcmpl-${randomBytes(6).toString('hex')}`,
-        object: 'chat.completion',
-        created: Math.floor(Date.now() / 1000),
-        model: 'bench-model',
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: 'Noted, thank you!' },
-            finish_reason: 'stop',
-          },
-        ],
-        usage: { prompt_tokens: 20, completion_tokens: 5, total_tokens: 25 },
-      });
+      return json(res, 200, chatCompletion('Noted, thank you!'));
     }
     if (path.endsWith('/embeddings')) {
       const body = JSON.parse(raw.toString('utf8')) as {
@@ -128,42 +98,10 @@ const fakes = createServer((req, res) => {
         usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
       });
     }
-    if (path.endsWith('/messages')) {
-      const body = JSON.parse(raw.toString('utf8')) as {
-        to?: string;
-        type?: string;
-        status?: string;
-      };
-      if (body.status === 'read') return json(res, 200, { success: true });
-      if (body.type === 'text' && body.to)
-        waiting.get(body.to.replace(/\D/g, ''))?.();
-      return json(res, 200, {
-        messaging_product: 'whatsapp',
-        contacts: [{ input: body.to, wa_id: body.to }],
-        messages: [{ id: `wamid.out${randomBytes(8).toString('hex')}` }],
-      });
-    }
+    if (path.endsWith('/messages')) return replies.answerSend(raw, res);
     json(res, 404, { error: { message: `no route ${path}` } });
   });
 });
-
-/** Posts one message and resolves with the ms until its reply was sent. */
-async function turn(app: string, waId: string, body: string): Promise<number> {
-  const replied = new Promise<void>((resolve) => waiting.set(waId, resolve));
-  const started = monoMs();
-  const res = await fetch(`${app}/webhook`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-hub-signature-256': signature(body),
-    },
-    body,
-  });
-  if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
-  await replied;
-  waiting.delete(waId);
-  return monoMs() - started;
-}
 
 async function addDocument(app: string, title: string, text: string) {
   const res = await fetch(`${app}/api/knowledge`, {
@@ -250,9 +188,9 @@ async function main() {
         text: QUESTIONS[Math.floor(n / 2) % QUESTIONS.length],
       });
       if (n % 2 === 0) {
-        timed.with.push(await turn(withKnowledge.url, waId, body));
+        timed.with.push(await replies.turn(withKnowledge.url, waId, body));
       } else {
-        timed.without.push(await turn(without.url, waId, body));
+        timed.without.push(await replies.turn(without.url, waId, body));
       }
     }
   } finally {

@@ -12,25 +12,25 @@
  *   node -r ts-node/register/transpile-only bench/media-turn.ts
  *   MESSAGES=200 node -r ts-node/register/transpile-only bench/media-turn.ts
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import {
-  createServer,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { oggOpusVoiceNote } from '../test/support/media-fixtures';
+import {
+  chatCompletion,
+  json,
+  readBody,
+  ReplyTimer,
+} from './lib/instant-fakes';
 import { ServerProcess } from './lib/processes';
-import { monoMs, round, summarise } from './lib/stats';
+import { round, summarise } from './lib/stats';
 import {
   ACCESS_TOKEN,
   API_VERSION,
   APP_SECRET,
   PHONE_NUMBER_ID,
-  signature,
   textWebhookBody,
   wamidFor,
   waIdFor,
@@ -40,45 +40,14 @@ const messages = Math.max(2, Number(process.env.MESSAGES) || 100);
 const voiceNote = oggOpusVoiceNote(Number(process.env.FRAMES) || 250);
 const MEDIA_ID = '1013859600285441';
 
-const readBody = (req: IncomingMessage) =>
-  new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-
-const json = (res: ServerResponse, status: number, body: unknown) => {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-};
-
-/** Recipient → resolves when the fake Graph API receives a text for it. */
-const waiting = new Map<string, () => void>();
+const replies = new ReplyTimer();
 let baseUrl = '';
 
 const fakes = createServer((req, res) => {
   void readBody(req).then((raw) => {
     const path = (req.url ?? '').split('?')[0];
     if (path.endsWith('/chat/completions')) {
-      return json(res, 200, {
-        id: `chatcmpl-${randomBytes(6).toString('hex')}`,
-        object: 'chat.completion',
-        created: Math.floor(Date.now() / 1000),
-        model: 'bench-model',
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: 'Noted, thank you!' },
-            finish_reason: 'stop',
-          },
-        ],
-        usage: { prompt_tokens: 20, completion_tokens: 5, total_tokens: 25 },
-      });
+      return json(res, 200, chatCompletion('Noted, thank you!'));
     }
     if (path.endsWith('/audio/transcriptions')) {
       return json(res, 200, { text: 'Where is my order?' });
@@ -100,21 +69,7 @@ const fakes = createServer((req, res) => {
       });
       return res.end(voiceNote);
     }
-    if (path.endsWith('/messages')) {
-      const body = JSON.parse(raw.toString('utf8')) as {
-        to?: string;
-        type?: string;
-        status?: string;
-      };
-      if (body.status === 'read') return json(res, 200, { success: true });
-      if (body.type === 'text' && body.to)
-        waiting.get(body.to.replace(/\D/g, ''))?.();
-      return json(res, 200, {
-        messaging_product: 'whatsapp',
-        contacts: [{ input: body.to, wa_id: body.to }],
-        messages: [{ id: `wamid.out${randomBytes(8).toString('hex')}` }],
-      });
-    }
+    if (path.endsWith('/messages')) return replies.answerSend(raw, res);
     json(res, 404, { error: { message: `no route ${path}` } });
   });
 });
@@ -156,24 +111,6 @@ function voiceWebhookBody(waId: string, wamid: string): string {
   });
 }
 
-/** Posts one message and resolves with the ms until its reply was sent. */
-async function turn(app: string, waId: string, body: string): Promise<number> {
-  const replied = new Promise<void>((resolve) => waiting.set(waId, resolve));
-  const started = monoMs();
-  const res = await fetch(`${app}/webhook`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-hub-signature-256': signature(body),
-    },
-    body,
-  });
-  if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
-  await replied;
-  waiting.delete(waId);
-  return monoMs() - started;
-}
-
 async function main() {
   await new Promise<void>((resolve) =>
     fakes.listen(0, '127.0.0.1', () => resolve()),
@@ -208,9 +145,11 @@ async function main() {
           timestamp: Math.floor(Date.now() / 1000),
           text: 'Where is my order?',
         });
-        text.push(await turn(app.url, waId, body));
+        text.push(await replies.turn(app.url, waId, body));
       } else {
-        voice.push(await turn(app.url, waId, voiceWebhookBody(waId, wamid)));
+        voice.push(
+          await replies.turn(app.url, waId, voiceWebhookBody(waId, wamid)),
+        );
       }
     }
   } finally {

@@ -112,7 +112,9 @@ describe('Tools (e2e: the real openai SDK, a business API and the Graph API over
       {
         type: 'reply',
         content: (req) => {
-          const result = String(toolMessagesOf(req).at(-1)?.content ?? '');
+          const result = JSON.stringify(
+            toolMessagesOf(req).at(-1)?.content ?? '',
+          );
           return result.includes('shipped')
             ? 'Your order A-1 has shipped.'
             : `I could not find it (${result})`;
