@@ -364,7 +364,7 @@ describe('FakeOpenAi with the real openai SDK', () => {
   });
 
   it('answers 404 on any other route', async () => {
-    const res = await fetch(`${fake.baseUrl}/embeddings`, {
+    const res = await fetch(`${fake.baseUrl}/moderations`, {
       method: 'POST',
       headers: { authorization: 'Bearer test-openai-key' },
       body: '{}',
