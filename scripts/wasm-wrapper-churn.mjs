@@ -7,10 +7,11 @@
  * cached process-wide, so threads share them, tier up and free them
  * concurrently, as PGlite's threads do, at about 20 ms a thread instead of
  * about a second per database. With `--close exit` (threads end by
- * themselves) it crashed about one process of 1,000 threads in eight on the
- * 2-core machine: `Check failed: jit_page.has_value()` under
- * Runtime_TierUpWasmToJSWrapper, or a bare SIGSEGV. `--close terminate`
- * (threads terminated within 40 ms) did not crash in 15 processes.
+ * themselves) 5 of 40 processes of 1,000 threads crashed on the 2-core
+ * machine (`Check failed: jit_page.has_value()` under
+ * Runtime_TierUpWasmToJSWrapper, or a bare SIGSEGV), and none of 40 with
+ * --wasm-wrapper-tiering-budget=2147483647. `--close terminate` (threads
+ * terminated within 40 ms) did not crash in 15 processes.
  *
  *   export PATH=$PWD/node_modules/.bin:$PATH   # Node 24
  *   node --wasm-wrapper-tiering-budget=1000 scripts/wasm-wrapper-churn.mjs \
