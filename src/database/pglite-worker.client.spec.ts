@@ -283,4 +283,40 @@ describe('PgliteWorkerClient (PGlite on a worker thread)', () => {
       Object.defineProperty(process.features, 'typescript', typescript);
     }
   });
+
+  describe('the V8 flag against the wrapper abort of Node 24 (issue 11)', () => {
+    type Client = typeof import('./pglite-worker.client');
+    // Node's own module object, which the client calls through.
+    const v8 = jest.requireActual<typeof import('node:v8')>('node:v8');
+    const freshClient = () => {
+      let loaded!: Client;
+      jest.isolateModules(() => {
+        loaded = jest.requireActual<Client>('./pglite-worker.client');
+      });
+      return loaded;
+    };
+
+    it('puts the wrapper tier-up budget out of reach once, unless the command line gives one', () => {
+      const setFlags = jest
+        .spyOn(v8, 'setFlagsFromString')
+        .mockImplementation(() => undefined);
+      const execArgv = process.execArgv;
+      try {
+        const once = freshClient();
+        once.keepWasmImportWrappersGeneric();
+        once.keepWasmImportWrappersGeneric();
+        expect(setFlags.mock.calls).toEqual([
+          ['--wasm-wrapper-tiering-budget=2147483647'],
+        ]);
+
+        setFlags.mockClear();
+        process.execArgv = [...execArgv, '--wasm-wrapper-tiering-budget=1000'];
+        freshClient().keepWasmImportWrappersGeneric();
+        expect(setFlags).not.toHaveBeenCalled();
+      } finally {
+        process.execArgv = execArgv;
+        setFlags.mockRestore();
+      }
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import { extname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Results, Transaction } from '@electric-sql/pglite';
 import type {
@@ -28,6 +29,35 @@ function toError(error: NonNullable<WorkerReply['error']>): Error {
  * then PGlite's shutdown) before it is terminated.
  */
 export const CLOSE_TIMEOUT_MS = 10_000;
+
+/**
+ * V8 flag that keeps calls from WebAssembly into JavaScript on V8's generic
+ * wrapper: a wrapper never tiers up to compiled code (by default it does
+ * after 1,000 calls), so no compiled wrapper is ever freed. Node 24 (V8 13.6)
+ * can abort the whole process while freeing one, when PGlite instances come
+ * and go on threads of one process: `Check failed: jit_page.has_value()` in
+ * WasmImportWrapperCache::Free under Runtime_TierUpWasmToJSWrapper
+ * (nodejs/node#64500, issue 11). Node refuses V8 flags in NODE_OPTIONS, so
+ * the process sets it for itself before its first database thread starts;
+ * V8's flags are the process's, shared by every thread.
+ */
+export const WASM_WRAPPER_FLAG = '--wasm-wrapper-tiering-budget';
+const WASM_WRAPPER_BUDGET = 2_147_483_647;
+let wrapperFlagSet = false;
+
+/**
+ * Sets the flag, once per load of this module (a test runner loads it again
+ * for each spec file, which sets the same value again), unless the command
+ * line gives a budget of its own.
+ */
+export function keepWasmImportWrappersGeneric(): void {
+  if (wrapperFlagSet) return;
+  wrapperFlagSet = true;
+  if (process.execArgv.some((arg) => arg.startsWith(WASM_WRAPPER_FLAG))) {
+    return;
+  }
+  setFlagsFromString(`${WASM_WRAPPER_FLAG}=${WASM_WRAPPER_BUDGET}`);
+}
 
 /**
  * Resolves once the thread has ended; after `timeoutMs` without that, ends
@@ -95,6 +125,7 @@ export class PgliteWorkerClient {
         `the embedded database thread runs pglite-worker.ts with Node's type stripping, which Node ${process.version} lacks: run the tests with npm test, which uses the Node 24 that npm install brings`,
       );
     }
+    keepWasmImportWrappersGeneric();
     const worker = new Worker(join(__dirname, `pglite-worker${extension}`), {
       workerData: startup,
       // Built, the thread takes the process's flags (profilers, preloads).
