@@ -133,4 +133,20 @@ describe('parseToolsFile', () => {
       /^not valid JSON/,
     );
   });
+
+  it('takes a method in any case, and a tool without parameters', () => {
+    const { tools, problems } = parse([
+      {
+        name: 'opening_hours',
+        description: 'Today’s opening hours',
+        method: 'get',
+        url: 'https://shop.example/api/hours',
+      },
+    ]);
+    expect(problems).toEqual([]);
+    expect(tools[0]).toMatchObject({
+      method: 'GET',
+      parameters: { type: 'object', properties: {} },
+    });
+  });
 });

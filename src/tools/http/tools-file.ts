@@ -60,7 +60,7 @@ const FILE_SCHEMA = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['name', 'description', 'parameters', 'method', 'url'],
+        required: ['name', 'description', 'method', 'url'],
         additionalProperties: false,
         properties: {
           name: { type: 'string', pattern: TOOL_NAME_PATTERN },
@@ -94,7 +94,7 @@ const FILE_SCHEMA = {
 interface RawTool {
   name: string;
   description: string;
-  parameters: ObjectSchema;
+  parameters?: ObjectSchema;
   method: HttpToolMethod;
   url: string;
   headers?: Record<string, string>;
@@ -124,6 +124,7 @@ export function parseToolsFile(
       problems: [`not valid JSON (${(error as Error).message})`],
     };
   }
+  normalise(raw);
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validateFile = ajv.compile(FILE_SCHEMA);
   if (!validateFile(raw)) {
@@ -132,7 +133,9 @@ export function parseToolsFile(
   const problems: string[] = [];
   const tools: HttpToolSpec[] = [];
   const seen = new Set<string>();
-  (raw as { tools: RawTool[] }).tools.forEach((tool, index) => {
+  (
+    raw as { tools: Array<RawTool & { parameters: ObjectSchema }> }
+  ).tools.forEach((tool, index) => {
     const at = `tools[${index}]`;
     const mine: string[] = [];
     if (seen.has(tool.name) || RESERVED_TOOL_NAMES.includes(tool.name)) {
@@ -186,6 +189,24 @@ export function parseToolsFile(
     }
   });
   return { tools, problems };
+}
+
+/**
+ * Forgiving forms, made exact before the checks: a method in any case
+ * (`get`), and no `parameters` for a tool that takes none.
+ */
+function normalise(raw: unknown): void {
+  const tools = (raw as { tools?: unknown } | null)?.tools;
+  if (!Array.isArray(tools)) return;
+  for (const tool of tools as Array<Record<string, unknown>>) {
+    if (!tool || typeof tool !== 'object') continue;
+    if (typeof tool.method === 'string') {
+      tool.method = tool.method.toUpperCase();
+    }
+    if (tool.parameters === undefined) {
+      tool.parameters = { type: 'object', properties: {} };
+    }
+  }
 }
 
 /**
