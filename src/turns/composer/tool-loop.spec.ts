@@ -234,4 +234,23 @@ describe('A turn with tools', () => {
       'ERROR: not run: at most 10 calls are made per answer',
     ]);
   });
+
+  it('sends the fallback and counts a failure when the model answers with nothing to send', async () => {
+    const { llm, whatsapp, turns, receive, published, config } = kit();
+    const id = await receive(inboundText('wamid.t8', CUSTOMER, 'hello?'));
+    llm.callToolsNext({ name: 'delete_database', arguments: { all: true } });
+    llm.answerNext('');
+
+    await turns.run(id);
+
+    expect(whatsapp.texts).toEqual([config.llm.fallbackMessage]);
+    expect(toolMessages(llm.prompts[1])).toEqual([
+      'ERROR: there is no tool named delete_database',
+    ]);
+    expect(
+      published.flatMap((e) =>
+        e.type === 'llm.called' && e.failure ? [e.failure] : [],
+      ),
+    ).toEqual(['empty-answer']);
+  });
 });

@@ -83,6 +83,13 @@ export class ToolLoop {
         if (handoff) return { kind: 'handoff', reason: handoff.reason };
         if (!mayCall || reply.toolCalls.length === 0) {
           if (!reply.text) {
+            // Answered, but with nothing to send: a failure of the model.
+            this.events.publish({
+              type: 'llm.called',
+              promptTokens: 0,
+              completionTokens: 0,
+              failure: 'empty-answer',
+            });
             throw new LlmError(
               'empty-answer',
               'the model called no tool it was offered and returned no text',
