@@ -214,9 +214,9 @@ export class DrizzleKnowledgeStore extends KnowledgeStore {
     return rowsOf<{ id: number | string }>(result).map((r) => Number(r.id));
   }
 
-  async chunksByIds(ids: readonly number[]): Promise<ChunkText[]> {
-    if (ids.length === 0) return [];
-    const rows = await this.db
+  /** Chunks with their document's title: what retrieval and embedding read. */
+  private chunkTexts() {
+    return this.db
       .select({
         id: knowledgeChunks.id,
         documentId: knowledgeChunks.documentId,
@@ -227,8 +227,14 @@ export class DrizzleKnowledgeStore extends KnowledgeStore {
       .innerJoin(
         knowledgeDocuments,
         eq(knowledgeDocuments.id, knowledgeChunks.documentId),
-      )
-      .where(inArray(knowledgeChunks.id, [...ids]));
+      );
+  }
+
+  async chunksByIds(ids: readonly number[]): Promise<ChunkText[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.chunkTexts().where(
+      inArray(knowledgeChunks.id, [...ids]),
+    );
     return rows.map((r) => ({ ...r, id: Number(r.id) }));
   }
 
@@ -277,18 +283,7 @@ export class DrizzleKnowledgeStore extends KnowledgeStore {
   }
 
   async chunksToEmbed(model: string, limit: number): Promise<ChunkText[]> {
-    const rows = await this.db
-      .select({
-        id: knowledgeChunks.id,
-        documentId: knowledgeChunks.documentId,
-        title: knowledgeDocuments.title,
-        text: knowledgeChunks.text,
-      })
-      .from(knowledgeChunks)
-      .innerJoin(
-        knowledgeDocuments,
-        eq(knowledgeDocuments.id, knowledgeChunks.documentId),
-      )
+    const rows = await this.chunkTexts()
       .where(
         or(
           isNull(knowledgeChunks.embeddingModel),
